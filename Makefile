@@ -1,0 +1,26 @@
+# The two set-up commands of the README: `make demo` and `make test`. Each creates .venv on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test venv cassettes bench clean
+
+$(BIN)/sfhotfix: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+venv: $(BIN)/sfhotfix
+
+test: venv
+	$(BIN)/python -m pytest -q
+
+demo: venv
+	$(BIN)/python examples/demo.py
+
+bench: venv
+	$(BIN)/python benchmarks/convert.py
+
+clean:
+	rm -rf $(VENV) demo-output benchmarks/work
