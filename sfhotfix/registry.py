@@ -110,22 +110,29 @@ class Registry:
 
     def __init__(self, entries: Iterable[dict], shared_suffix_owners: dict[str, str], keys: dict[str, dict]):
         self.types: dict[str, MetadataType] = {}
+        # children by (parent, name): a child may share its name with a top-level type
+        # (PermissionSet's CustomPermission entries under the decomposePermissionSetBeta preset)
+        self._children: dict[tuple[str, str], MetadataType] = {}
+        entries = list(entries)
         for entry in entries:
-            self._add(entry, keys)
+            t = _from_json(entry)
+            self.types[t.name] = _with_keys(t, keys)
+        for entry in entries:
+            for child in entry.get("children", ()):
+                c = _with_keys(_from_json(child, parent=entry["name"]), keys)
+                self._children[(entry["name"], c.name)] = c
+                self.types.setdefault(c.name, c)
         self._lower = {name.lower(): t for name, t in self.types.items()}
         self._by_suffix: dict[str, MetadataType] = {}
         self._child_by_suffix: dict[str, list[MetadataType]] = {}
         for t in self.types.values():
-            if t.suffix is None:
-                continue
-            if t.is_child:
-                self._child_by_suffix.setdefault(t.suffix, []).append(t)
-                if t.legacy_suffix:
-                    self._child_by_suffix.setdefault(t.legacy_suffix, []).append(t)
-            else:
+            if t.suffix is not None and not t.is_child:
                 self._by_suffix.setdefault(t.suffix, t)
                 if t.legacy_suffix:
                     self._by_suffix.setdefault(t.legacy_suffix, t)
+        for c in self._children.values():
+            for suffix in filter(None, (c.suffix, c.legacy_suffix)):
+                self._child_by_suffix.setdefault(suffix, []).append(c)
         for suffix, owner in shared_suffix_owners.items():
             if owner in self.types:
                 self._by_suffix[suffix] = self.types[owner]
@@ -136,13 +143,6 @@ class Registry:
         for t in self.types.values():
             if not t.is_child:
                 self._by_directory.setdefault(t.directory_name, []).append(t)
-
-    def _add(self, entry: dict, keys: dict[str, dict]) -> None:
-        t = _from_json(entry)
-        self.types[t.name] = _with_keys(t, keys)
-        for child in entry.get("children", ()):
-            c = _from_json(child, parent=t.name)
-            self.types[c.name] = _with_keys(c, keys)
 
     def get(self, name: str) -> MetadataType:
         """The type called ``name`` (case-insensitive); a clear error naming it otherwise."""
@@ -165,25 +165,17 @@ class Registry:
         return None
 
     def child_by_directory(self, parent: MetadataType, directory: str) -> MetadataType | None:
-        for name in parent.children:
-            child = self.types[name]
-            if child.directory_name == directory:
-                return child
-        return None
+        return next((c for c in self.children_of(parent) if c.directory_name == directory), None)
 
     def child_by_element(self, parent: MetadataType, element: str) -> MetadataType | None:
         """The child type stored under ``element`` in the parent's XML (``fields`` → CustomField)."""
-        for name in parent.children:
-            child = self.types[name]
-            if (child.xml_element or child.directory_name) == element:
-                return child
-        return None
+        return next((c for c in self.children_of(parent) if (c.xml_element or c.directory_name) == element), None)
 
     def by_directory(self, directory: str) -> list[MetadataType]:
         return self._by_directory.get(directory, [])
 
     def children_of(self, t: MetadataType) -> list[MetadataType]:
-        return [self.types[name] for name in t.children]
+        return [self._children[(t.name, name)] for name in t.children]
 
     def parent_of(self, t: MetadataType) -> MetadataType | None:
         return self.types[t.parent] if t.parent else None
