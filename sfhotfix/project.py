@@ -1,0 +1,52 @@
+"""The SFDX project a conversion or commit works in: package directories, API version, presets."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import UsageError
+
+PROJECT_FILE = "sfdx-project.json"
+# the API version written to package.xml when sfdx-project.json names none: the WSDL simple-salesforce ships
+DEFAULT_API_VERSION = "63.0"
+
+
+@dataclass(frozen=True)
+class SfdxProject:
+    """What sfdx-project.json says, with the defaults Salesforce's tools apply."""
+
+    root: Path | None
+    package_directories: tuple[str, ...] = ("force-app",)
+    default_directory: str = "force-app"
+    source_api_version: str = DEFAULT_API_VERSION
+    presets: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, data: dict, root: Path | None, source: str) -> "SfdxProject":
+        try:
+            dirs = [d["path"].strip("/").replace("\\", "/") for d in data.get("packageDirectories", [])]
+        except (TypeError, KeyError):
+            raise UsageError(f"{source}: every packageDirectories entry needs a 'path'") from None
+        default = next(
+            (d["path"].strip("/") for d in data.get("packageDirectories", []) if d.get("default")),
+            dirs[0] if dirs else "force-app",
+        )
+        presets = tuple(data.get("sourceBehaviorOptions") or data.get("registryPresets") or ())
+        version = str(data.get("sourceApiVersion") or DEFAULT_API_VERSION)
+        return cls(root, tuple(dirs) or ("force-app",), default, version, presets)
+
+
+def load_project(directory: Path | None) -> SfdxProject:
+    """The project whose sfdx-project.json is in ``directory`` (defaults when there is none)."""
+    if directory is None:
+        return SfdxProject(root=None)
+    path = Path(directory) / PROJECT_FILE
+    if not path.exists():
+        return SfdxProject(root=Path(directory))
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path}:{exc.lineno}: malformed JSON: {exc.msg}") from None
+    return SfdxProject.parse(data, Path(directory), str(path))
