@@ -1,0 +1,97 @@
+"""Conversion both ways must match Salesforce's converter (SDR) file for file, byte for byte."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sfhotfix.inventory import convert
+
+SNAPSHOT_PROJECTS = ["customLabels-simple", "customObjects-and-children", "preset-PermSet", "workflow"]
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def assert_same_tree(actual: Path, expected: Path) -> None:
+    got, want = tree_bytes(actual), tree_bytes(expected)
+    assert sorted(got) == sorted(want), "extra or missing files"
+    different = [name for name in want if got[name] != want[name]]
+    assert different == [], f"files differ from Salesforce's converter: {different}"
+
+
+@pytest.mark.parametrize("name", SNAPSHOT_PROJECTS)
+def test_mdapi_to_source_matches_sdr_snapshot(realdata: Path, tmp_path: Path, name: str) -> None:
+    project = realdata / "sdr-snapshots" / name
+    convert(project / "originalMdapi", "source", tmp_path / "out", project, force=False)
+    assert_same_tree(tmp_path / "out", project / "__snapshots__" / "verify-source-files.expected" / "force-app")
+
+
+@pytest.mark.parametrize("name", SNAPSHOT_PROJECTS)
+def test_source_to_mdapi_matches_sdr_snapshot(realdata: Path, tmp_path: Path, name: str) -> None:
+    project = realdata / "sdr-snapshots" / name
+    source = project / "__snapshots__" / "verify-source-files.expected" / "force-app"
+    convert(source, "mdapi", tmp_path / "out", project, force=False)
+    assert_same_tree(tmp_path / "out", project / "__snapshots__" / "verify-md-files.expected")
+
+
+def test_real_org_project_round_trip_is_stable(realdata: Path, tmp_path: Path) -> None:
+    """A real org retrieve (EDA): once in metadata-API form, converting there and back changes nothing."""
+    src = realdata / "org-profiles-eda" / "src"
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "sfdx-project.json").write_text('{"packageDirectories": [{"path": "force-app"}], "sourceApiVersion": "59.0"}')
+    convert(src, "source", tmp_path / "s1", project, force=False)
+    convert(tmp_path / "s1", "mdapi", tmp_path / "m1", project, force=False)
+    convert(tmp_path / "m1", "source", tmp_path / "s2", project, force=False)
+    convert(tmp_path / "s2", "mdapi", tmp_path / "m2", project, force=False)
+    assert_same_tree(tmp_path / "m2", tmp_path / "m1")
+    originals = {p.name for p in (src / "objects").iterdir()}
+    assert originals == {p.name for p in (tmp_path / "m1" / "objects").iterdir()}
+    assert len(list((tmp_path / "s1" / "main" / "default" / "objects" / "Contact" / "fields").iterdir())) > 10
+
+
+def test_decomposed_children_sorted_like_locale_compare(tmp_path: Path) -> None:
+    """Recomposed children are ordered as JavaScript's localeCompare orders their names."""
+    fields = tmp_path / "force-app" / "main" / "default" / "objects" / "Edge__c" / "fields"
+    fields.mkdir(parents=True)
+    for name in ["B__c", "a__c", "A__c", "_x__c", "Price__c", "Price_Sold__c"]:
+        (fields / f"{name}.field-meta.xml").write_text(
+            '<?xml version="1.0" encoding="UTF-8"?>\n<CustomField xmlns="http://soap.sforce.com/2006/04/metadata">\n'
+            f"    <fullName>{name}</fullName>\n</CustomField>\n"
+        )
+    convert(tmp_path / "force-app", "mdapi", tmp_path / "out", tmp_path, force=False)
+    text = (tmp_path / "out" / "objects" / "Edge__c.object").read_text()
+    order = [line.strip()[10:-11] for line in text.splitlines() if "<fullName>" in line]
+    assert order == ["_x__c", "a__c", "A__c", "B__c", "Price__c", "Price_Sold__c"]
+
+
+def test_non_canonical_input_is_rewritten_as_the_converter_writes(tmp_path: Path) -> None:
+    """Two-space indentation, padded text and comments come out as SDR 13.7 writes them (seen with the peer)."""
+    objects = tmp_path / "src" / "objects"
+    objects.mkdir(parents=True)
+    (objects / "E__c.object").write_bytes(
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<CustomObject xmlns="http://soap.sforce.com/2006/04/metadata">\n'
+        b"  <label>raw ' \" &gt; &#39;x</label>\n  <description>  padded  </description>\n  <!-- note -->\n"
+        b"  <fields><fullName>F__c</fullName><defaultValue/></fields>\n</CustomObject>\n"
+    )
+    convert(tmp_path / "src", "source", tmp_path / "out", tmp_path, force=False)
+    folder = tmp_path / "out" / "main" / "default" / "objects" / "E__c"
+    assert (folder / "E__c.object-meta.xml").read_bytes() == (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<CustomObject xmlns="http://soap.sforce.com/2006/04/metadata">\n'
+        b"    <label>raw &apos; &quot; &gt; &#39;x</label>\n    <description>padded</description><!-- note --></CustomObject>\n"
+    )
+    assert (folder / "fields" / "F__c.field-meta.xml").read_bytes() == (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<CustomField xmlns="http://soap.sforce.com/2006/04/metadata">\n'
+        b"    <fullName>F__c</fullName>\n    <defaultValue></defaultValue>\n</CustomField>\n"
+    )
+
+
+def test_zip_source_converts_like_its_folder(realdata: Path, tmp_path: Path) -> None:
+    project = realdata / "sdr-snapshots" / "workflow"
+    archive = shutil.make_archive(str(tmp_path / "retrieve"), "zip", project / "originalMdapi")
+    convert(Path(archive), "source", tmp_path / "out", project, force=False)
+    assert_same_tree(tmp_path / "out", project / "__snapshots__" / "verify-source-files.expected" / "force-app")
