@@ -16,8 +16,12 @@ venv: $(BIN)/sfhotfix
 test: venv
 	$(BIN)/python -m pytest -q
 
+# the bundled example: a hotfix sandbox retrieve (metadata-API format) listed, converted and manifested
 demo: venv
-	$(BIN)/python examples/demo.py
+	$(BIN)/sfhotfix components examples/hotfix-sandbox
+	rm -rf demo-output
+	$(BIN)/sfhotfix convert --to source examples/hotfix-sandbox --output-dir demo-output/force-app --project examples
+	$(BIN)/sfhotfix manifest demo-output/force-app --project examples
 
 bench: venv
 	$(BIN)/python benchmarks/convert.py
