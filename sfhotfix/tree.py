@@ -1,4 +1,4 @@
-"""Trees of files to read metadata from: a folder or a retrieve ``.zip`` (git revisions come later).
+"""Trees of files to read metadata from: a folder or a retrieve ``.zip`` (git revisions: gittree.py).
 
 The resolver only lists paths and reads bytes, so every kind of source is one small class here.
 Paths are relative and use ``/``.
