@@ -60,6 +60,8 @@ class MetadataType:
     children: tuple[str, ...] = ()
     keyed_lists: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False, compare=False)
     unordered_lists: frozenset[str] = frozenset()
+    # each entry of a top-level keyed list is a subcomponent of its own (Profile, PermissionSet)
+    subcomponents: bool = False
 
     @property
     def is_child(self) -> bool:
@@ -195,6 +197,7 @@ def _with_keys(t: MetadataType, keys: dict[str, dict]) -> MetadataType:
     t.keyed_lists.update(keyed)
     if facts.get("unorderedLists"):
         object.__setattr__(t, "unordered_lists", frozenset(facts["unorderedLists"]))
+    object.__setattr__(t, "subcomponents", bool(facts.get("subcomponents")))
     return t
 
 

@@ -1,16 +1,24 @@
-"""Sources of components: a folder in either format or a retrieve ``.zip``, resolved with its project."""
+"""Sources of components: a folder in either format, a retrieve ``.zip`` or a git revision.
+
+A SPEC names one: a path (folder or zip), ``git:REF`` or ``git:REF:PATH`` (read from git objects,
+nothing checked out). A tree that holds an ``sfdx-project.json`` at its root is read through that
+file's package directories, with its presets and ``.forceignore``; any other tree is read whole and
+its format detected.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from .components import ResolvedTree
+from .errors import UsageError
 from .forceignore import ForceIgnore
 from .project import PROJECT_FILE, SfdxProject, load_project
 from .registry import Registry, load_registry
 from .resolve import resolve
-from .tree import FileTree, FolderTree, open_tree
+from .tree import FileTree, open_tree
 
 
 @dataclass
@@ -24,9 +32,9 @@ class Source:
 
 
 class _SubTree:
-    """The package directories of a project folder, as one tree."""
+    """The package directories of a project, as one tree."""
 
-    def __init__(self, tree: FolderTree, prefixes: tuple[str, ...]):
+    def __init__(self, tree: FileTree, prefixes: tuple[str, ...]):
         self._tree = tree
         self._prefixes = tuple(p.rstrip("/") + "/" for p in prefixes)
         self.label = tree.label
@@ -38,19 +46,53 @@ class _SubTree:
         return self._tree.read(path)
 
 
-def open_source(path: Path, project_dir: Path | None = None, with_children: bool = True) -> Source:
-    """Resolve ``path``; presets, API version and .forceignore come from ``project_dir``'s sfdx-project.json.
+def open_tree_spec(spec: str, repo: Path | None = None) -> FileTree:
+    """The tree a SPEC names; ``git:`` specs read ``repo`` (default: the current directory)."""
+    if spec.startswith("git:"):
+        from .gittree import GitTree, parse_git_spec
 
-    A folder holding sfdx-project.json is read through its package directories; any other folder or
-    zip is read whole and its format detected.
-    """
-    path = Path(path)
-    own_project = path.is_dir() and (path / PROJECT_FILE).is_file()
-    project = load_project(path if own_project and project_dir is None else project_dir)
+        ref, subpath = parse_git_spec(spec)
+        return GitTree(Path(repo or "."), ref, subpath)
+    if spec.startswith("org:"):
+        raise UsageError(f"{spec}: org sources need the org access of a later release")
+    return open_tree(Path(spec))
+
+
+def open_source(spec: str | Path, project_dir: Path | None = None, with_children: bool = True,
+                repo: Path | None = None) -> Source:
+    """Resolve SPEC. The project (API version, presets, .forceignore) is ``project_dir``'s, else the tree's own."""
+    tree = open_tree_spec(str(spec), repo)
+    files = tree.files()
+    own_project = PROJECT_FILE in files
+    if project_dir is not None:
+        project = load_project(project_dir)
+    elif own_project:
+        project = _project_in_tree(tree)
+    else:
+        project = load_project(None)
     registry = load_registry(project.presets)
-    tree = open_tree(path)
-    if own_project and isinstance(tree, FolderTree):
+    if own_project:
         tree = _SubTree(tree, project.package_directories)
-    forceignore = ForceIgnore.from_directory(project.root if project.root else (path if path.is_dir() else None))
+    forceignore = _forceignore(tree, project, own_project)
     resolved = resolve(tree, registry, "source" if own_project else None, forceignore, with_children)
     return Source(tree, resolved, registry, project)
+
+
+def _project_in_tree(tree: FileTree) -> SfdxProject:
+    source = f"{tree.label}/{PROJECT_FILE}"
+    try:
+        data = json.loads(tree.read(PROJECT_FILE))
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{source}:{exc.lineno}: malformed JSON: {exc.msg}") from None
+    return SfdxProject.parse(data, None, source)
+
+
+def _forceignore(tree: FileTree, project: SfdxProject, own_project: bool) -> ForceIgnore:
+    if project.root is not None:
+        return ForceIgnore.from_directory(project.root)
+    if own_project:
+        try:
+            return ForceIgnore(tree.read(".forceignore").decode("utf-8").splitlines())
+        except (KeyError, FileNotFoundError, UsageError):
+            return ForceIgnore()
+    return ForceIgnore()

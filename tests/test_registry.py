@@ -271,7 +271,7 @@ def test_keys_json_is_well_formed() -> None:
         if not isinstance(facts, dict):
             problems.append(f"{name}: facts must be an object")
             continue
-        unknown = {k for k in facts if not k.startswith("_")} - {"keyedLists", "unorderedLists"}
+        unknown = {k for k in facts if not k.startswith("_")} - {"keyedLists", "unorderedLists", "subcomponents"}
         if unknown:
             problems.append(f"{name}: unknown fields {sorted(unknown)}")
         keyed = facts.get("keyedLists", {})

@@ -1,0 +1,179 @@
+"""The comparable units of a source: every component and child component, whatever the file format.
+
+A CustomField is one unit whether it sits in ``objects/A.object`` (metadata-API format) or in
+``objects/A/fields/F.field-meta.xml`` (source format); its parent's unit leaves the child elements out.
+Each unit carries the bytes that hold it (``signature``) so that equal files compare without parsing,
+and parses lazily, each file at most once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Callable
+
+from lxml import etree
+
+from ..components import Component
+from ..registry import MetadataType, Registry
+from ..sources import Source
+from ..xmlio import new_document, parse_tree
+from .xmldiff import TypeFacts, entry_key, local
+
+UNKNOWN = "Unknown"
+NS = "http://soap.sforce.com/2006/04/metadata"
+
+
+@dataclass(eq=False)
+class Unit:
+    """One comparable component: its identity, how to load its XML and content, and a cheap signature."""
+
+    type_name: str
+    full_name: str
+    type: MetadataType | None
+    parent: tuple[str, str] | None
+    signature: tuple[bytes, ...]
+    load_xml: Callable[[], etree._Element | None]
+    content: dict[str, Callable[[], bytes]] = field(default_factory=dict)
+    # child element names left out of this unit's XML (its children are units of their own)
+    skip: frozenset[str] = frozenset()
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.type_name, self.full_name)
+
+    @cached_property
+    def xml(self) -> etree._Element | None:
+        return self.load_xml()
+
+
+def facts_of(t: MetadataType | None) -> TypeFacts:
+    if t is None:
+        return TypeFacts({}, frozenset())
+    return TypeFacts(t.keyed_lists, t.unordered_lists)
+
+
+class _Files:
+    """Reads and parses each file of a source once."""
+
+    def __init__(self, source: Source):
+        self.source = source
+        self._trees: dict[str, etree._Element] = {}
+        self._entries: dict[tuple[str, str, tuple[str, ...]], dict[str, etree._Element]] = {}
+
+    def data(self, path: str) -> bytes:
+        return self.source.tree.read(path)
+
+    def root(self, path: str) -> etree._Element:
+        if path not in self._trees:
+            label = f"{self.source.tree.label}/{path}"
+            self._trees[path] = parse_tree(self.data(path), label).getroot()
+        return self._trees[path]
+
+    def entry(self, path: str, element: str, key_elements: tuple[str, ...], name: str) -> etree._Element | None:
+        """The ``<element>`` entry named ``name`` in a file, from an index built once per file and element."""
+        index_key = (path, element, key_elements)
+        if index_key not in self._entries:
+            self._entries[index_key] = {
+                _child_name(el, key_elements) or "": el
+                for el in self.root(path)
+                if isinstance(el.tag, str) and local(el) == element
+            }
+        return self._entries[index_key].get(name)
+
+
+def collect_units(source: Source) -> dict[tuple[str, str], Unit]:
+    """Every unit of ``source`` by (type, fullName); unknown files become opaque units."""
+    files = _Files(source)
+    registry = source.registry
+    units: dict[tuple[str, str], Unit] = {}
+    for component in source.resolved.components:
+        for unit in _component_units(component, files, registry):
+            units[unit.key] = unit
+    for path in source.resolved.unknown:
+        data = files.data(path)
+        units[(UNKNOWN, path)] = Unit(UNKNOWN, path, None, None, (data,), lambda: None,
+                                      {path.rsplit("/", 1)[-1]: (lambda d=data: d)}, files=[path])
+    return units
+
+
+def _component_units(component: Component, files: _Files, registry: Registry) -> list[Unit]:
+    t = component.type
+    xml_path = component.xml
+    content = {_content_name(component, p): (lambda p=p: files.data(p)) for p in component.content}
+    skip = frozenset(c.xml_element or c.directory_name for c in registry.children_of(t))
+    in_file = [c for c in component.children if c.xml is None]
+    signature = tuple(files.data(p) for p in component.files)
+    load = (lambda p=xml_path: files.root(p)) if xml_path else (lambda: None)
+    parent = Unit(t.name, component.full_name, t, None, signature, load, content, skip, component.files)
+    units = [parent]
+    if in_file and xml_path:
+        # children inside the parent's file: equal parent bytes mean equal children
+        for child in in_file:
+            units.append(_in_file_child(child, component, files, xml_path, signature))
+    for child in component.children:
+        if child.xml is not None:
+            child_path = child.xml
+            units.append(Unit(child.type.name, child.full_name, child.type, component.key,
+                              (files.data(child_path),), lambda p=child_path: files.root(p), files=[child_path]))
+    return units
+
+
+def _in_file_child(child: Component, parent: Component, files: _Files, xml_path: str,
+                   signature: tuple[bytes, ...]) -> Unit:
+    t = child.type
+    element = t.xml_element or t.directory_name
+    key_elements = t.unique_id_elements()
+    wanted = child.full_name if t.ignore_parent_name else child.full_name[len(parent.full_name) + 1:]
+
+    return Unit(t.name, child.full_name, t, parent.key, signature,
+                lambda: files.entry(xml_path, element, key_elements, wanted), files=[xml_path])
+
+
+def _child_name(el: etree._Element, key_elements: tuple[str, ...]) -> str | None:
+    for name in key_elements:
+        value = entry_key(el, (name,))
+        if value:
+            return value
+    return None
+
+
+def _content_name(component: Component, path: str) -> str:
+    """A content file's name relative to its component, the same in both formats."""
+    parts = path.split("/")
+    directory = component.type.directory_name
+    if directory in parts:
+        below = parts[len(parts) - 1 - parts[::-1].index(directory) + 1:]
+        if component.type.strategy in ("bundle", "digitalExperience", "uiBundle") and len(below) > 1:
+            return "/".join(below[1:])
+        return "/".join(below)
+    return parts[-1]
+
+
+def xml_text(unit: Unit) -> str | None:
+    """The unit's XML as its own file in Salesforce's form (children left out), for side-by-side diffs.
+
+    Written the same way whichever format it came from, so that only meaning shows as a difference.
+    """
+    root = unit.xml
+    if root is None:
+        return None
+    return canonical_text(root, unit.skip, f"{{{NS}}}{unit.type_name}" if unit.type else None)
+
+
+def canonical_text(element: etree._Element, skip: frozenset[str] = frozenset(), tag: str | None = None) -> str:
+    """``element`` re-indented Salesforce's way, optionally renamed and without the ``skip`` children."""
+    copy = etree.fromstring(etree.tostring(element, with_tail=False))
+    if tag:
+        copy.tag = tag
+    for el in list(copy):
+        if isinstance(el.tag, str) and local(el) in skip:
+            copy.remove(el)
+    for el in copy.iter():
+        if len(el) and el.text is not None and not el.text.strip():
+            el.text = None
+        if el.tail is not None and not el.tail.strip():
+            el.tail = None
+    etree.indent(copy, space="    ")
+    return new_document(copy).to_bytes().decode("utf-8")

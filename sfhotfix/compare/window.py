@@ -1,0 +1,83 @@
+"""Where two versions of one file differ, found from their bytes, to skip what cannot have changed.
+
+A hotfix touches a few lines of a large Profile: the two files share a long first part and a long last
+part byte for byte. Every top-level entry lying wholly in those shared parts is the same entry, with
+the same meaning, on both sides, so only the entries that overlap the differing window need comparing.
+Finding the window costs a few block comparisons and two short bisections.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+
+from lxml import etree
+
+
+BLOCK = 1 << 16
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    """Length of the shared beginning: equal blocks skipped with one comparison each, then a bisection."""
+    limit = min(len(a), len(b))
+    start = 0
+    while start + BLOCK <= limit and a[start:start + BLOCK] == b[start:start + BLOCK]:
+        start += BLOCK
+    low, high = start, min(start + BLOCK, limit)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if a[start:mid] == b[start:mid]:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
+    """Length of the shared end, at most ``limit`` bytes (so that it never overlaps the shared beginning)."""
+    la, lb = len(a), len(b)
+    done = 0
+    while done + BLOCK <= limit and a[la - done - BLOCK:la - done] == b[lb - done - BLOCK:lb - done]:
+        done += BLOCK
+    low, high = done, min(done + BLOCK, limit)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if a[la - mid:la - done] == b[lb - mid:lb - done]:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def differing_lines(a: bytes, b: bytes) -> tuple[tuple[int, int], tuple[int, int]]:
+    """For each side, the 1-based first and last line that may differ (first > last: nothing differs)."""
+    prefix = _common_prefix(a, b)
+    suffix = _common_suffix(a, b, min(len(a), len(b)) - prefix)
+    return _lines(a, prefix, suffix), _lines(b, prefix, suffix)
+
+
+def _lines(data: bytes, prefix: int, suffix: int) -> tuple[int, int]:
+    first = data.count(b"\n", 0, prefix) + 1
+    last = data.count(b"\n", 0, len(data) - suffix) + 1
+    return first, last
+
+
+def children_touching(root: etree._Element, lines: tuple[int, int]) -> list[etree._Element]:
+    """The top-level children whose lines overlap ``lines`` (each child runs until the next one starts)."""
+    first, last = lines
+    count = len(root)  # lxml counts children on each len(): once
+    if count == 0 or first > last:
+        return []
+    lines_of = _StartLines(root)
+    begin = max(bisect_right(lines_of, first, 0, count) - 1, 0)
+    end = bisect_left(lines_of, last + 1, 0, count)
+    return list(root[begin:max(end, begin + 1)])
+
+
+class _StartLines:
+    """The start lines of an element's children as a sequence, without building a proxy per child."""
+
+    def __init__(self, root: etree._Element):
+        self._root = root
+
+    def __getitem__(self, index: int) -> int:
+        return self._root[index].sourceline or 0

@@ -1,0 +1,273 @@
+"""The semantic comparer: real in-file fixtures, cross-format comparisons, properties, bad input."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sfhotfix.cli import main
+from sfhotfix.compare import Filters, compare
+from sfhotfix.inventory import convert
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples"
+NS = "http://soap.sforce.com/2006/04/metadata"
+
+# where each fixture's file lives, by its root element (metadata-API layout)
+FIXTURE_PATHS = {
+    "Profile": "profiles/Admin.profile",
+    "PermissionSet": "permissionsets/Stress.permissionset",
+    "CustomObjectTranslation": "objectTranslations/Account-es.objectTranslation",
+    "Translations": "translations/fr.translation",
+    "Workflow": "workflows/Account.workflow",
+}
+
+
+def fixture_dirs(fixture: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """Lay out a fixture's to.xml as the source and from.xml as the target (absent when empty)."""
+    to_xml = (fixture / "to.xml").read_bytes()
+    root = to_xml.split(b"<", 3)[2].split(b" ", 1)[0].split(b">", 1)[0].decode()
+    rel = FIXTURE_PATHS[root]
+    source, target = tmp_path / "source", tmp_path / "target"
+    for side, data in ((source, to_xml), (target, (fixture / "from.xml").read_bytes())):
+        side.mkdir()
+        if data.strip():
+            (side / rel).parent.mkdir(parents=True)
+            (side / rel).write_bytes(data)
+    return source, target
+
+
+def sgd_fixtures(realdata: Path) -> list[Path]:
+    return sorted(p for p in (realdata / "sgd-infile-fixtures").iterdir() if p.is_dir())
+
+
+def test_sgd_infile_fixtures(realdata: Path, tmp_path: Path) -> None:
+    """Fixtures whose two files are byte-identical (profile-identical, and custom-object-translation-empty-root,
+    whose from.xml and to.xml are the same bytes) compare all identical; every other fixture differs;
+    workflow alerts get the status expected.json gives them."""
+    fixtures = sgd_fixtures(realdata)
+    assert len(fixtures) >= 17
+    assert "profile-identical" in {f.name for f in fixtures}
+    for fixture in fixtures:
+        work = tmp_path / fixture.name
+        work.mkdir()
+        source, target = fixture_dirs(fixture, work)
+        result = compare(str(source), str(target), include_identical=True)
+        statuses = {r.status for r in result.rows}
+        if (fixture / "from.xml").read_bytes() == (fixture / "to.xml").read_bytes():
+            assert statuses == {"identical"}, fixture.name
+            continue
+        assert statuses - {"identical"}, f"{fixture.name}: no difference found"
+        expected = json.loads((fixture / "expected.json").read_text())
+        alerts = {r.full_name.split(".", 1)[1]: r.status for r in result.rows if r.type == "WorkflowAlert"}
+        for kind, status in (("added", "new"), ("modified", "changed"), ("deleted", "deleted")):
+            for member in expected[kind]:
+                if member["type"] == "WorkflowAlert":
+                    assert alerts.get(member["member"]) == status, (fixture.name, member)
+
+
+def test_profile_keyed_entries_ignore_order_and_whitespace(realdata: Path, tmp_path: Path) -> None:
+    profile = (realdata / "org-profiles-eda" / "src" / "profiles" / "Admin.profile").read_text()
+    (tmp_path / "a" / "profiles").mkdir(parents=True)
+    (tmp_path / "b" / "profiles").mkdir(parents=True)
+    (tmp_path / "a" / "profiles" / "Admin.profile").write_text(profile)
+    entries = profile.split("    <fieldPermissions>")
+    head, perms = entries[0], entries[1:]
+    last = perms[-1]
+    tail_at = last.index("</fieldPermissions>\n") + len("</fieldPermissions>\n")
+    perms[-1], tail = last[:tail_at], last[tail_at:]
+    random.Random(7).shuffle(perms)
+    shuffled = head + "".join("  <fieldPermissions>" + p.replace("        ", "      ") for p in perms) + tail
+    (tmp_path / "b" / "profiles" / "Admin.profile").write_text(shuffled)
+    result = compare(str(tmp_path / "a"), str(tmp_path / "b"), include_identical=True)
+    assert {r.status for r in result.rows} == {"identical"}
+    assert len([r for r in result.rows if r.type == "Profile.fieldPermissions"]) == len(perms)
+
+
+def test_metadata_api_folder_equals_its_source_conversion(tmp_path: Path) -> None:
+    convert(EXAMPLE / "hotfix-sandbox", "source", tmp_path / "force-app", EXAMPLE, force=False)
+    shutil.copy(EXAMPLE / "sfdx-project.json", tmp_path)
+    result = compare(str(EXAMPLE / "hotfix-sandbox"), str(tmp_path))
+    assert result.as_json()["summary"]["changed"] == 0
+    assert result.as_json()["summary"]["new"] == result.as_json()["summary"]["deleted"] == 0
+    assert result.as_json()["summary"]["identical"] > 20
+
+
+def edited_copy(tmp_path: Path) -> Path:
+    """The example with a hotfix: a picklist label changed, an FLS entry removed, Apex changed."""
+    copy = tmp_path / "edited"
+    shutil.copytree(EXAMPLE / "hotfix-sandbox", copy)
+    obj = copy / "objects" / "Invoice__c.object"
+    obj.write_text(obj.read_text().replace("<label>Overdue</label>", "<label>Late</label>"))
+    profile = copy / "profiles" / "Admin.profile"
+    text = profile.read_text()
+    start = text.index("    <fieldPermissions>\n        <editable>false</editable>\n        <field>Invoice__c.Late_Fee__c")
+    end = text.index("</fieldPermissions>\n", start) + len("</fieldPermissions>\n")
+    profile.write_text(text[:start] + text[end:])
+    apex = copy / "classes" / "InvoiceService.cls"
+    apex.write_text(apex.read_text().replace("0.02", "0.03"))
+    return copy
+
+
+def test_changes_are_reported_with_selectors_and_paths(tmp_path: Path) -> None:
+    target = edited_copy(tmp_path)
+    report = compare(str(EXAMPLE / "hotfix-sandbox"), str(target)).as_json()
+    rows = {r["selector"]: r for r in report["components"]}
+    status = rows["CustomField:Invoice__c.Status__c"]
+    assert status["status"] == "changed" and status["parent"] == {"type": "CustomObject", "fullName": "Invoice__c"}
+    assert status["changes"] == [{"path": "valueSet.valueSetDefinition.value[2].label", "kind": "modified",
+                                  "source": "Overdue", "target": "Late"}]
+    fls = rows["Profile:Admin/fieldPermissions:Invoice__c.Late_Fee__c"]
+    assert fls["status"] == "new" and fls["parent"] == {"type": "Profile", "fullName": "Admin"}
+    apex = rows["ApexClass:InvoiceService"]
+    assert "-    public static final Decimal LATE_FEE_RATE = 0.03;" in apex["changes"][0]["diff"]
+    assert "CustomObject:Invoice__c" not in rows  # its own content did not change
+    assert report["summary"]["changed"] == 3 and report["summary"]["new"] == 1
+
+
+def test_reorder_of_an_ordered_list_is_reported(tmp_path: Path) -> None:
+    target = tmp_path / "t"
+    shutil.copytree(EXAMPLE / "hotfix-sandbox", target)
+    layout = target / "layouts" / "Invoice__c-Invoice Layout.layout"
+    text = layout.read_text()
+    a = "            <layoutItems>\n                <behavior>Required</behavior>\n                <field>Account__c</field>\n            </layoutItems>\n"
+    b = "            <layoutItems>\n                <behavior>Required</behavior>\n                <field>Amount__c</field>\n            </layoutItems>\n"
+    layout.write_text(text.replace(a + b, b + a))
+    row = compare(str(EXAMPLE / "hotfix-sandbox"), str(target)).find("Layout:Invoice__c-Invoice Layout")
+    assert row is not None and row.status == "changed"
+    assert [c.kind for c in row.changes] == ["reordered"]
+
+
+def test_filters(tmp_path: Path) -> None:
+    target = edited_copy(tmp_path)
+    only_profiles = compare(str(EXAMPLE / "hotfix-sandbox"), str(target), filters=Filters.parse("Profile", None, None, None))
+    assert {r.type for r in only_profiles.rows} == {"Profile", "Profile.fieldPermissions"}
+    no_apex = compare(str(EXAMPLE / "hotfix-sandbox"), str(target), filters=Filters.parse(None, "ApexClass", None, "changed"))
+    assert {r.selector for r in no_apex.rows} == {"CustomField:Invoice__c.Status__c", "Profile:Admin"}
+    named = compare(str(EXAMPLE / "hotfix-sandbox"), str(target), filters=Filters.parse(None, None, "*Late_Fee*", None))
+    assert {c["selector"] for c in named.as_json()["components"]} == {"Profile:Admin/fieldPermissions:Invoice__c.Late_Fee__c"}
+    assert {r.selector for r in named.rows} == {"Profile:Admin/fieldPermissions:Invoice__c.Late_Fee__c",
+                                                 "CustomField:Invoice__c.Late_Fee__c", "CustomLabel:Invoice_Late_Fee_Notice"}
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+                          check=True, capture_output=True, text=True).stdout
+
+
+def test_git_revision_as_target_without_checkout(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    shutil.copy(EXAMPLE / "sfdx-project.json", repo)
+    convert(EXAMPLE / "hotfix-sandbox", "source", repo / "force-app", EXAMPLE, force=False)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "production")
+    (repo / "force-app" / "main" / "default" / "classes" / "InvoiceService.cls").write_text("dirty working tree")
+    before = git(repo, "status", "--porcelain")
+    result = compare(str(edited_copy(tmp_path)), "git:main", repo=repo)
+    assert git(repo, "status", "--porcelain") == before
+    selectors = {r.selector for r in result.rows if r.status != "identical"}
+    assert "ApexClass:InvoiceService" in selectors  # against the committed class, not the dirty file
+    assert "Profile:Admin/fieldPermissions:Invoice__c.Late_Fee__c" in selectors
+    sub = compare("git:main:force-app", "git:main", repo=repo)
+    assert sub.as_json()["summary"]["changed"] == 0
+
+
+def test_cli_json_html_and_diff(tmp_path: Path) -> None:
+    target = edited_copy(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(main, ["compare", "--source", str(EXAMPLE / "hotfix-sandbox"), "--target", str(target),
+                                  "--json", "--html", str(tmp_path / "r.html")])
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report["summary"]) == {"new", "changed", "deleted", "identical"}
+    assert all(set(c) >= {"type", "fullName", "selector", "status", "parent", "changes"} for c in report["components"])
+    assert "Invoice__c.Status__c" in (tmp_path / "r.html").read_text()
+    result = runner.invoke(main, ["diff", "--source", str(EXAMPLE / "hotfix-sandbox"), "--target", str(target),
+                                  "ApexClass:InvoiceService"])
+    assert result.exit_code == 0 and "0.03" in result.stdout and "0.02" in result.stdout
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("nope-folder", "no such file or folder"),
+    ("git:no-such-ref", "unknown revision"),
+])
+def test_bad_specs_are_one_line_errors(tmp_path: Path, spec: str, message: str) -> None:
+    git(tmp_path, "init", "-q")
+    result = CliRunner().invoke(main, ["compare", "--source", str(EXAMPLE / "hotfix-sandbox"), "--target", spec,
+                                       "--repo", str(tmp_path)])
+    assert result.exit_code == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_not_a_zip_and_unknown_files(tmp_path: Path) -> None:
+    (tmp_path / "fake.zip").write_text("no")
+    result = CliRunner().invoke(main, ["compare", "--source", str(tmp_path / "fake.zip"), "--target", str(EXAMPLE / "hotfix-sandbox")])
+    assert result.exit_code == 2 and "not a zip" in result.stderr
+    a, b = tmp_path / "a", tmp_path / "b"
+    shutil.copytree(EXAMPLE / "hotfix-sandbox", a)
+    shutil.copytree(EXAMPLE / "hotfix-sandbox", b)
+    (a / "notes.md").write_text("new notes")
+    (b / "notes.md").write_text("old notes")
+    row = compare(str(a), str(b)).find("Unknown:notes.md")
+    assert row is not None and row.status == "changed" and row.unknown_type
+
+
+# ---------------------------------------------------------------- properties
+
+FIELDS = [f"Account.F{i}__c" for i in range(12)]
+PERMISSIONS = ["ApiEnabled", "ViewSetup", "ModifyAllData", "RunReports", "ExportReport"]
+
+
+@st.composite
+def profiles(draw) -> dict:
+    fields = draw(st.dictionaries(st.sampled_from(FIELDS), st.tuples(st.booleans(), st.booleans()), max_size=8))
+    permissions = draw(st.dictionaries(st.sampled_from(PERMISSIONS), st.booleans(), max_size=4))
+    return {"fields": fields, "permissions": permissions, "custom": draw(st.booleans())}
+
+
+def profile_xml(profile: dict, rng: random.Random | None = None) -> str:
+    fls = [f"    <fieldPermissions>\n        <editable>{str(e).lower()}</editable>\n        <field>{f}</field>\n"
+           f"        <readable>{str(r).lower()}</readable>\n    </fieldPermissions>\n" for f, (e, r) in sorted(profile["fields"].items())]
+    perms = [f"    <userPermissions>\n        <enabled>{str(v).lower()}</enabled>\n        <name>{n}</name>\n    </userPermissions>\n"
+             for n, v in sorted(profile["permissions"].items())]
+    if rng is not None:
+        rng.shuffle(fls)
+        rng.shuffle(perms)
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<Profile xmlns="{NS}">\n    <custom>{str(profile["custom"]).lower()}</custom>\n'
+            + "".join(fls) + "".join(perms) + "</Profile>\n")
+
+
+def write_profile(root: Path, xml: str) -> Path:
+    (root / "profiles").mkdir(parents=True, exist_ok=True)
+    (root / "profiles" / "Admin.profile").write_text(xml)
+    return root
+
+
+def statuses(result) -> dict[str, str]:
+    return {r.selector: r.status for r in result.rows}
+
+
+@settings(max_examples=40, deadline=None)
+@given(profiles(), profiles(), st.integers(0, 1000))
+def test_properties(tmp_path_factory, a: dict, b: dict, seed: int) -> None:
+    base = tmp_path_factory.mktemp("p")
+    pa = write_profile(base / "a", profile_xml(a))
+    pb = write_profile(base / "b", profile_xml(b))
+    pa_shuffled = write_profile(base / "a2", profile_xml(a, random.Random(seed)))
+    same = compare(str(pa), str(pa), include_identical=True)
+    assert set(statuses(same).values()) == {"identical"}
+    assert set(statuses(compare(str(pa), str(pa_shuffled), include_identical=True)).values()) == {"identical"}
+    forward, backward = statuses(compare(str(pa), str(pb))), statuses(compare(str(pb), str(pa)))
+    swap = {"new": "deleted", "deleted": "new", "changed": "changed", "identical": "identical"}
+    assert {k: swap[v] for k, v in forward.items()} == backward
+    expected_new = {f for f in a["fields"] if f not in b["fields"]}
+    assert {s.rsplit(":", 1)[1] for s, v in forward.items() if v == "new" and "fieldPermissions" in s} == expected_new
