@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .errors import SfhotfixError
+from .errors import SfhotfixError, UsageError
 
 
 class _Group(click.Group):
@@ -94,3 +94,77 @@ def manifest(path: Path, output: Path | None, project_dir: Path | None, api_vers
         output.write_bytes(data)
     else:
         sys.stdout.buffer.write(data)
+
+
+def _filter_options(command):
+    """--types, --exclude-types, --name, --status: the filters every compare-based command takes."""
+    for option in reversed([
+        click.option("--types", help="Only these types (comma-separated); a parent type includes its children."),
+        click.option("--exclude-types", help="Leave these types out (comma-separated)."),
+        click.option("--name", "name_glob", help="Only components whose fullName or selector matches this glob."),
+        click.option("--status", help="Only these statuses: new, changed, deleted, identical (comma-separated)."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _compare_options(command):
+    for option in reversed([
+        click.option("--source", "source_spec", required=True, help="Folder, .zip, git:REF or git:REF:PATH."),
+        click.option("--target", "target_spec", required=True, help="Folder, .zip, git:REF or git:REF:PATH."),
+        click.option("--repo", type=click.Path(path_type=Path), help="Repository of git: specs (default: here)."),
+        click.option("--project", "project_dir", type=click.Path(path_type=Path),
+                     help="Folder of the sfdx-project.json to use for both sides (default: each tree's own)."),
+    ]):
+        command = option(command)
+    return _filter_options(command)
+
+
+@main.command()
+@_compare_options
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+@click.option("--html", "html_file", type=click.Path(path_type=Path), help="Also write a self-contained HTML report.")
+@click.option("--include-identical", is_flag=True, help="List identical components too.")
+def compare(source_spec, target_spec, repo, project_dir, types, exclude_types, name_glob, status,
+            as_json, html_file, include_identical) -> None:
+    """Compare SOURCE with TARGET component by component (new, changed, deleted, identical)."""
+    from .compare import Filters, compare as run
+
+    filters = Filters.parse(types, exclude_types, name_glob, status)
+    comparison = run(source_spec, target_spec, repo, project_dir, filters, include_identical, texts=bool(html_file))
+    report = comparison.as_json(include_identical, texts=bool(html_file))
+    if html_file:
+        from .report.html import render_html
+
+        html_file.write_text(render_html(report), encoding="utf-8")
+    if as_json:
+        if html_file:
+            report = comparison.as_json(include_identical)
+        click.echo(json.dumps(report, indent=1, ensure_ascii=False))
+        return
+    from rich.console import Console
+
+    from .report.terminal import print_comparison
+
+    print_comparison(report, Console())
+    if html_file:
+        click.echo(f"HTML report written to {html_file}", err=True)
+
+
+@main.command()
+@_compare_options
+@click.argument("selector")
+def diff(source_spec, target_spec, repo, project_dir, types, exclude_types, name_glob, status, selector) -> None:
+    """Print a readable diff of one component (SELECTOR as compare prints it)."""
+    from .compare import Filters, compare as run
+
+    filters = Filters.parse(types, exclude_types, name_glob, status)
+    comparison = run(source_spec, target_spec, repo, project_dir, filters, include_identical=True, texts=True)
+    row = comparison.find(selector)
+    if row is None:
+        raise UsageError(f"{selector}: no such component in {source_spec} or {target_spec}")
+    from rich.console import Console
+
+    from .report.terminal import print_component_diff
+
+    print_component_diff(row.as_json(texts=True), Console())
