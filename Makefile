@@ -16,12 +16,9 @@ venv: $(BIN)/sfhotfix
 test: venv
 	$(BIN)/python -m pytest -q
 
-# the bundled example: a hotfix sandbox retrieve (metadata-API format) listed, converted and manifested
+# the bundled example: the hotfix sandbox compared with the example repository's production branch
 demo: venv
-	$(BIN)/sfhotfix components examples/hotfix-sandbox
-	rm -rf demo-output
-	$(BIN)/sfhotfix convert --to source examples/hotfix-sandbox --output-dir demo-output/force-app --project examples
-	$(BIN)/sfhotfix manifest demo-output/force-app --project examples
+	$(BIN)/python examples/demo.py
 
 bench: venv
 	$(BIN)/python benchmarks/convert.py
