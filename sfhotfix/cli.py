@@ -103,6 +103,8 @@ def _filter_options(command):
         click.option("--exclude-types", help="Leave these types out (comma-separated)."),
         click.option("--name", "name_glob", help="Only components whose fullName or selector matches this glob."),
         click.option("--status", help="Only these statuses: new, changed, deleted, identical (comma-separated)."),
+        click.option("--changed-by", help="Only components an org says this user changed last (org: sides)."),
+        click.option("--changed-since", help="Only components an org says were changed on or after this date."),
     ]):
         command = option(command)
     return command
@@ -125,12 +127,14 @@ def _compare_options(command):
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
 @click.option("--html", "html_file", type=click.Path(path_type=Path), help="Also write a self-contained HTML report.")
 @click.option("--include-identical", is_flag=True, help="List identical components too.")
-def compare(source_spec, target_spec, repo, project_dir, types, exclude_types, name_glob, status,
-            as_json, html_file, include_identical) -> None:
-    """Compare SOURCE with TARGET component by component (new, changed, deleted, identical)."""
+def compare(source_spec, target_spec, repo, project_dir, types, exclude_types, name_glob, status, changed_by,
+            changed_since, as_json, html_file, include_identical) -> None:
+    """Compare SOURCE with TARGET component by component (new, changed, deleted, identical).
+
+    A SPEC is a folder or .zip in either format, git:REF[:PATH], or org:ALIAS (an org to retrieve)."""
     from .compare import Filters, compare as run
 
-    filters = Filters.parse(types, exclude_types, name_glob, status)
+    filters = Filters.parse(types, exclude_types, name_glob, status, changed_by, changed_since)
     comparison = run(source_spec, target_spec, repo, project_dir, filters, include_identical, texts=bool(html_file))
     report = comparison.as_json(include_identical, texts=bool(html_file))
     if html_file:
@@ -154,11 +158,12 @@ def compare(source_spec, target_spec, repo, project_dir, types, exclude_types, n
 @main.command()
 @_compare_options
 @click.argument("selector")
-def diff(source_spec, target_spec, repo, project_dir, types, exclude_types, name_glob, status, selector) -> None:
+def diff(source_spec, target_spec, repo, project_dir, types, exclude_types, name_glob, status, changed_by,
+         changed_since, selector) -> None:
     """Print a readable diff of one component (SELECTOR as compare prints it)."""
     from .compare import Filters, compare as run
 
-    filters = Filters.parse(types, exclude_types, name_glob, status)
+    filters = Filters.parse(types, exclude_types, name_glob, status, changed_by, changed_since)
     comparison = run(source_spec, target_spec, repo, project_dir, filters, include_identical=True, texts=True)
     row = comparison.find(selector)
     if row is None:
@@ -168,3 +173,109 @@ def diff(source_spec, target_spec, repo, project_dir, types, exclude_types, name
     from .report.terminal import print_component_diff
 
     print_component_diff(row.as_json(texts=True), Console())
+
+
+_TARGET_ORG = click.option("--target-org", "-o", help="sf CLI alias or username, or an [orgs] name of sfhotfix.toml; "
+                           "default: the SF_* environment variables.")
+_WAIT = click.option("--wait", "wait_minutes", type=float, default=30.0, show_default=True,
+                     help="Minutes to poll before giving up (exit code 4).")
+
+
+def _polling(wait_minutes: float):
+    from .org.retrieve import Polling
+
+    return Polling(timeout=wait_minutes * 60)
+
+
+@main.command()
+@_TARGET_ORG
+@click.option("--types", help="Types to retrieve, comma-separated (every component of each).")
+@click.option("--manifest", type=click.Path(path_type=Path), help="A package.xml naming what to retrieve.")
+@click.option("--output-dir", "-d", "out_dir", type=click.Path(path_type=Path), required=True)
+@click.option("--format", "fmt", type=click.Choice(["source", "mdapi"]), default="source", show_default=True)
+@click.option("--project", "project_dir", type=click.Path(path_type=Path), help="Folder of sfdx-project.json.")
+@click.option("--parallel", type=click.IntRange(1, 10), default=3, show_default=True, help="Chunks retrieved at once.")
+@click.option("--force", is_flag=True, help="Write into a non-empty output folder.")
+@_WAIT
+@click.option("--json", "as_json", is_flag=True)
+def retrieve(target_org, types, manifest, out_dir, fmt, project_dir, parallel, force, wait_minutes, as_json) -> None:
+    """Retrieve metadata from an org, chunked under the API limits and in parallel."""
+    from rich.progress import Progress
+
+    from .org.actions import retrieve_to_folder
+
+    type_list = [t.strip() for t in types.split(",") if t.strip()] if types else None
+    with Progress(transient=True, disable=as_json) as progress:
+        task = progress.add_task("Retrieving", total=None)
+        report = retrieve_to_folder(target_org, type_list, manifest, out_dir, fmt, project_dir, parallel, force,
+                                    _polling(wait_minutes),
+                                    lambda what, done, total: progress.update(task, completed=done, total=total))
+    for warning in report.warnings:
+        click.echo(f"sfhotfix: warning: {warning}", err=True)
+    if as_json:
+        click.echo(json.dumps(report.as_json(), indent=1))
+    else:
+        click.echo(f"{report.files} files retrieved into {report.output_dir} in {report.chunks} chunk(s), "
+                   f"{report.seconds:.1f} s")
+
+
+def _deploy_options(command):
+    for option in reversed([
+        _TARGET_ORG,
+        click.option("--test-level", type=click.Choice(["NoTestRun", "RunSpecifiedTests", "RunLocalTests",
+                                                         "RunAllTestsInOrg", "RunRelevantTests"])),
+        click.option("--tests", help="Test classes for RunSpecifiedTests, comma-separated."),
+        click.option("--project", "project_dir", type=click.Path(path_type=Path), help="Folder of sfdx-project.json."),
+        _WAIT,
+        click.option("--json", "as_json", is_flag=True),
+    ]):
+        command = option(command)
+    return command
+
+
+def _run_deploy(action: str, as_json: bool, run) -> None:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from .report.deploy import print_deploy_result
+
+    with Progress(transient=True, disable=as_json) as progress:
+        task = progress.add_task(action, total=None)
+
+        def update(status) -> None:
+            total = max(status.components_total + status.tests_total, 1)
+            progress.update(task, completed=status.components_deployed + status.tests_completed, total=total,
+                            description=f"{action}: {status.status}")
+
+        status = run(update)
+    if as_json:
+        click.echo(json.dumps(status.as_json(), indent=1))
+    else:
+        print_deploy_result(status, Console(), action)
+    if not status.success:
+        sys.exit(1)
+
+
+@main.command()
+@_deploy_options
+@click.argument("src", type=click.Path(path_type=Path))
+def validate(target_org, test_level, tests, project_dir, wait_minutes, as_json, src) -> None:
+    """Validate SRC against an org: a check-only deploy with the chosen Apex test level."""
+    from .org.actions import validate as run
+
+    test_list = [t.strip() for t in (tests or "").split(",") if t.strip()]
+    _run_deploy("Validation", as_json, lambda update: run(target_org, src, test_level, test_list, project_dir,
+                                                            _polling(wait_minutes), update))
+
+
+@main.command()
+@_deploy_options
+@click.option("--validated-id", help="Quick-deploy this validation instead of deploying SRC.")
+@click.argument("src", type=click.Path(path_type=Path), required=False)
+def deploy(target_org, test_level, tests, project_dir, wait_minutes, as_json, validated_id, src) -> None:
+    """Deploy SRC to an org, or quick-deploy a validated id."""
+    from .org.actions import deploy as run
+
+    test_list = [t.strip() for t in (tests or "").split(",") if t.strip()]
+    _run_deploy("Deployment", as_json, lambda update: run(target_org, src, validated_id, test_level, test_list,
+                                                            project_dir, _polling(wait_minutes), update))

@@ -9,7 +9,7 @@ its format detected.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .components import ResolvedTree
@@ -29,6 +29,8 @@ class Source:
     resolved: ResolvedTree
     registry: Registry
     project: SfdxProject
+    # for an org: each component's FileProperties (who changed it, when), by (type, fullName)
+    file_properties: dict = field(default_factory=dict)
 
 
 class _SubTree:
@@ -53,14 +55,17 @@ def open_tree_spec(spec: str, repo: Path | None = None) -> FileTree:
 
         ref, subpath = parse_git_spec(spec)
         return GitTree(Path(repo or "."), ref, subpath)
-    if spec.startswith("org:"):
-        raise UsageError(f"{spec}: org sources need the org access of a later release")
     return open_tree(Path(spec))
 
 
 def open_source(spec: str | Path, project_dir: Path | None = None, with_children: bool = True,
-                repo: Path | None = None) -> Source:
-    """Resolve SPEC. The project (API version, presets, .forceignore) is ``project_dir``'s, else the tree's own."""
+                repo: Path | None = None, org_types: list[str] | None = None) -> Source:
+    """Resolve SPEC. The project (API version, presets, .forceignore) is ``project_dir``'s, else the tree's own.
+
+    ``org:ALIAS`` retrieves ``org_types`` from the org first (see sfhotfix/org/source.py).
+    """
+    if str(spec).startswith("org:"):
+        return _open_org(str(spec)[4:], project_dir, org_types or [])
     tree = open_tree_spec(str(spec), repo)
     files = tree.files()
     own_project = PROJECT_FILE in files
@@ -96,3 +101,13 @@ def _forceignore(tree: FileTree, project: SfdxProject, own_project: bool) -> For
         except (KeyError, FileNotFoundError, UsageError):
             return ForceIgnore()
     return ForceIgnore()
+
+
+def _open_org(alias: str, project_dir: Path | None, types: list[str]) -> Source:
+    from .org.source import retrieve_org_tree
+
+    project = load_project(project_dir)
+    registry = load_registry(project.presets)
+    tree, properties = retrieve_org_tree(alias, types, registry)
+    resolved = resolve(tree, registry, "mdapi", ForceIgnore(), True)
+    return Source(tree, resolved, registry, project, properties)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from fnmatch import fnmatchcase
 from pathlib import Path
 
@@ -20,14 +21,22 @@ class Filters:
     exclude_types: frozenset[str] = frozenset()
     name: str | None = None
     statuses: frozenset[str] = frozenset()
+    changed_by: str | None = None
+    changed_since: str | None = None
 
     @classmethod
-    def parse(cls, types: str | None, exclude_types: str | None, name: str | None, status: str | None) -> "Filters":
+    def parse(cls, types: str | None, exclude_types: str | None, name: str | None, status: str | None,
+              changed_by: str | None = None, changed_since: str | None = None) -> "Filters":
         statuses = _split(status)
         unknown = statuses - set(STATUSES)
         if unknown:
             raise UsageError(f"--status: unknown status {', '.join(sorted(unknown))} (use {', '.join(STATUSES)})")
-        return cls(_split(types), _split(exclude_types), name, statuses)
+        if changed_since is not None:
+            try:
+                date.fromisoformat(changed_since[:10])
+            except ValueError:
+                raise UsageError(f"--changed-since: '{changed_since}' is not a date (YYYY-MM-DD)") from None
+        return cls(_split(types), _split(exclude_types), name, statuses, changed_by, changed_since)
 
     def accepts(self, row: Row) -> bool:
         owner_types = {row.type, row.parent[0]} if row.parent else {row.type}
@@ -36,6 +45,10 @@ class Filters:
         if self.exclude_types and owner_types & self.exclude_types:
             return False
         if self.name and not (fnmatchcase(row.full_name, self.name) or fnmatchcase(row.selector, self.name)):
+            return False
+        if self.changed_by and (row.extra.get("changedBy") or "").casefold() != self.changed_by.casefold():
+            return False
+        if self.changed_since and (row.extra.get("changedOn") or "") < self.changed_since:
             return False
         return not self.statuses or row.status in self.statuses
 
@@ -65,9 +78,33 @@ class Comparison:
 
 def compare(source_spec: str, target_spec: str, repo: Path | None = None, project_dir: Path | None = None,
             filters: Filters = Filters(), include_identical: bool = False, texts: bool = False) -> Comparison:
-    """Compare SOURCE with TARGET; rows relative to the target (``new`` = only in the source)."""
-    source = open_source(source_spec, project_dir, repo=repo)
-    target = open_source(target_spec, project_dir, repo=repo)
+    """Compare SOURCE with TARGET; rows relative to the target (``new`` = only in the source).
+
+    An ``org:`` side is opened after the other one, to retrieve only the types that side holds (or
+    those ``--types`` names); its FileProperties add "changed by / changed on" to the rows.
+    """
+    specs = {"source": source_spec, "target": target_spec}
+    order = sorted(specs, key=lambda side: specs[side].startswith("org:"))
+    opened: dict = {}
+    for side in order:
+        types = sorted(filters.types) or _types_of(opened.values())
+        opened[side] = open_source(specs[side], project_dir, repo=repo, org_types=types)
+    source, target = opened["source"], opened["target"]
     rows = compare_units(collect_units(source), collect_units(target), include_identical, texts)
+    properties = {**target.file_properties, **source.file_properties}
+    for row in rows:
+        _add_org_columns(row, properties)
     rows = [r for r in rows if filters.accepts(r)]
     return Comparison(source.tree.label, target.tree.label, rows)
+
+
+def _types_of(sources) -> list[str]:
+    return sorted({c.type.name for s in sources for c in s.resolved.components})
+
+
+def _add_org_columns(row: Row, properties: dict) -> None:
+    key = (row.type, row.full_name) if not row.type.count(".") else row.parent
+    props = properties.get(key) if key else None
+    if props is not None:
+        row.extra["changedBy"] = props.last_modified_by_name
+        row.extra["changedOn"] = props.last_modified_date

@@ -1,0 +1,107 @@
+"""The org commands: retrieve into a folder, validate (check-only deploy), deploy and quick deploy."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..errors import UsageError
+from ..formats.convert import to_source
+from ..formats.manifest import read_manifest
+from ..output import ensure_writable, write_files
+from ..project import load_project
+from ..registry import load_registry
+from ..resolve import resolve
+from ..tree import FolderTree
+from . import connect
+from .deploy import deploy_zip, wait_for_deploy
+from .metadata import DeployStatus, MetadataApi
+from .retrieve import Polling, RetrieveOutcome, retrieve
+
+
+def members_to_retrieve(api: MetadataApi, types: list[str] | None, manifest: Path | None) -> dict[str, list[str]]:
+    """The members a manifest names, or every listed component of ``types``."""
+    if manifest is not None:
+        if not manifest.is_file():
+            raise UsageError(f"{manifest}: no such manifest")
+        members, _ = read_manifest(manifest.read_bytes(), str(manifest))
+        return members
+    if not types:
+        raise UsageError("name what to retrieve: --types T,… or --manifest package.xml")
+    registry = load_registry()
+    for name in types:
+        registry.get(name)  # a clear error for an unknown type before any call
+    members: dict[str, list[str]] = {}
+    for props in api.list_metadata(types):
+        members.setdefault(props.type, []).append(props.full_name)
+    return members
+
+
+@dataclass
+class RetrieveReport:
+    output_dir: Path
+    files: int
+    chunks: int
+    warnings: list[str]
+    seconds: float
+
+    def as_json(self) -> dict:
+        return {"outputDir": str(self.output_dir), "files": self.files, "chunks": self.chunks,
+                "warnings": self.warnings, "seconds": round(self.seconds, 3)}
+
+
+def retrieve_to_folder(target_org: str | None, types: list[str] | None, manifest: Path | None, output_dir: Path,
+                       fmt: str, project_dir: Path | None, parallel: int, force: bool,
+                       polling: Polling = Polling(),
+                       progress: Callable[[str, int, int], None] | None = None) -> RetrieveReport:
+    """Retrieve from the org into ``output_dir`` in metadata-API or source format; nothing written on failure."""
+    ensure_writable(output_dir, force)
+    api = connect(target_org)
+    project = load_project(project_dir)
+    registry = load_registry(project.presets)
+    members = members_to_retrieve(api, types, manifest)
+    with tempfile.TemporaryDirectory(prefix="sfhotfix-retrieve-") as work:
+        outcome = retrieve(api, members, registry, Path(work), parallel=parallel, polling=polling, progress=progress)
+        files = _output_files(outcome, fmt, registry)
+        written = write_files(output_dir, files)
+    return RetrieveReport(output_dir, len(written), len(outcome.chunks), outcome.warnings, outcome.seconds)
+
+
+def _output_files(outcome: RetrieveOutcome, fmt: str, registry) -> dict[str, bytes]:
+    tree = FolderTree(outcome.folder)
+    if fmt == "mdapi":
+        return {path: tree.read(path) for path in tree.files()}
+    resolved = resolve(tree, registry, "mdapi", with_children=False)
+    return to_source(resolved, tree, registry).files
+
+
+def validate(target_org: str | None, src: Path, test_level: str | None, tests: list[str],
+             project_dir: Path | None, polling: Polling = Polling(),
+             progress: Callable[[DeployStatus], None] | None = None) -> DeployStatus:
+    """A check-only deploy of ``src``: nothing changes in the org; its id can be quick-deployed later."""
+    return _deploy(target_org, src, True, test_level, tests, project_dir, polling, progress)
+
+
+def deploy(target_org: str | None, src: Path | None, validated_id: str | None, test_level: str | None,
+           tests: list[str], project_dir: Path | None, polling: Polling = Polling(),
+           progress: Callable[[DeployStatus], None] | None = None) -> DeployStatus:
+    """Deploy ``src``, or quick-deploy a validation that succeeded with its tests (``validated_id``)."""
+    if (src is None) == (validated_id is None):
+        raise UsageError("deploy needs either SRC or --validated-id, not both")
+    if validated_id is not None:
+        api = connect(target_org)
+        return wait_for_deploy(api, api.deploy_recent_validation(validated_id), polling, progress)
+    return _deploy(target_org, src, False, test_level, tests, project_dir, polling, progress)
+
+
+def _deploy(target_org: str | None, src: Path | None, check_only: bool, test_level: str | None, tests: list[str],
+            project_dir: Path | None, polling: Polling, progress) -> DeployStatus:
+    assert src is not None
+    if not src.exists():
+        raise UsageError(f"{src}: no such file or folder")
+    data = deploy_zip(src, project_dir)
+    api = connect(target_org)
+    deploy_id = api.deploy(data, check_only=check_only, test_level=test_level, run_tests=tests)
+    return wait_for_deploy(api, deploy_id, polling, progress)
