@@ -279,3 +279,43 @@ def deploy(target_org, test_level, tests, project_dir, wait_minutes, as_json, va
     test_list = [t.strip() for t in (tests or "").split(",") if t.strip()]
     _run_deploy("Deployment", as_json, lambda update: run(target_org, src, validated_id, test_level, test_list,
                                                             project_dir, _polling(wait_minutes), update))
+
+
+@main.command()
+@click.option("--source", "source_spec", required=True, help="The hotfix: folder, .zip, git:REF or org:ALIAS.")
+@click.option("--base", required=True, help="The branch to cut from (the production branch).")
+@click.option("--branch", required=True, help="The new branch to create.")
+@click.option("--select", "selects", multiple=True, help="A selector as compare prints it (repeatable).")
+@click.option("--select-file", type=click.Path(path_type=Path), help="A file of selectors, one per line.")
+@click.option("--from-comparison", type=click.Path(path_type=Path), help="A `compare --json` report: all its rows.")
+@click.option("--message", "-m", required=True, help="The commit message.")
+@click.option("--push", is_flag=True, help="Push the branch to origin with upstream set (never forced).")
+@click.option("--repo", type=click.Path(path_type=Path), default=Path("."), help="The repository (default: here).")
+@click.option("--author", help='Commit author, "Name <email>" (default: your git identity).')
+@click.option("--reuse-branch", is_flag=True, help="Add to an existing branch instead of refusing.")
+@click.option("--with-dependencies", is_flag=True, help="Also commit the related changes the hints list.")
+@click.option("--project", "project_dir", type=click.Path(path_type=Path), help="Folder of sfdx-project.json.")
+@click.option("--json", "as_json", is_flag=True)
+def commit(source_spec, base, branch, selects, select_file, from_comparison, message, push, repo, author,
+           reuse_branch, with_dependencies, project_dir, as_json) -> None:
+    """Commit selected components from SOURCE to a new branch cut from BASE, in the repository's format."""
+    from .act.commit import CommitRequest, commit_selection
+
+    result = commit_selection(CommitRequest(source_spec, base, branch, message, selects, select_file,
+                                            from_comparison, repo, push, author, reuse_branch, with_dependencies,
+                                            project_dir))
+    for warning in result.warnings:
+        click.echo(f"sfhotfix: warning: {warning}", err=True)
+    if as_json:
+        click.echo(json.dumps(result.as_json(), indent=1))
+        return
+    click.echo(f"Committed {len(result.rows)} component(s) to {result.branch} ({result.commit[:10]}), "
+               f"cut from {result.base}; {len(result.files)} file(s) changed" + (", pushed to origin" if result.pushed else ""))
+    for row in result.rows:
+        click.echo(f"  {row.status:<8} {row.selector}")
+    if result.destructive:
+        click.echo("For destructive changes: " + ", ".join(f"{t}:{n}" for t, n in result.destructive))
+    if result.hints:
+        click.echo("Related changes not selected (add them, or use --with-dependencies):")
+        for row in result.hints:
+            click.echo(f"  {row.status:<8} {row.selector}")

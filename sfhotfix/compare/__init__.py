@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from fnmatch import fnmatchcase
 from pathlib import Path
 
 from ..errors import UsageError
-from ..sources import open_source
+from ..sources import Source, open_source
 from .engine import STATUSES, Row, compare_units, summarize
 from .units import collect_units
 
@@ -62,6 +62,11 @@ class Comparison:
     source_label: str
     target_label: str
     rows: list[Row]
+    # what the rows were computed from, for the commands that act on a comparison
+    source: Source | None = None
+    target: Source | None = None
+    source_units: dict = field(default_factory=dict)
+    target_units: dict = field(default_factory=dict)
 
     def as_json(self, include_identical: bool = False, texts: bool = False) -> dict:
         rows = [r for r in self.rows if include_identical or r.status != "identical"]
@@ -90,12 +95,13 @@ def compare(source_spec: str, target_spec: str, repo: Path | None = None, projec
         types = sorted(filters.types) or _types_of(opened.values())
         opened[side] = open_source(specs[side], project_dir, repo=repo, org_types=types)
     source, target = opened["source"], opened["target"]
-    rows = compare_units(collect_units(source), collect_units(target), include_identical, texts)
+    source_units, target_units = collect_units(source), collect_units(target)
+    rows = compare_units(source_units, target_units, include_identical, texts)
     properties = {**target.file_properties, **source.file_properties}
     for row in rows:
         _add_org_columns(row, properties)
     rows = [r for r in rows if filters.accepts(r)]
-    return Comparison(source.tree.label, target.tree.label, rows)
+    return Comparison(source.tree.label, target.tree.label, rows, source, target, source_units, target_units)
 
 
 def _types_of(sources) -> list[str]:

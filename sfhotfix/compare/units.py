@@ -38,6 +38,10 @@ class Unit:
     # child element names left out of this unit's XML (its children are units of their own)
     skip: frozenset[str] = frozenset()
     files: list[str] = field(default_factory=list)
+    # the component this unit was read from (an in-file child's is the child component)
+    component: Component | None = None
+    # True when the unit's XML is an element inside its parent's file, not a file of its own
+    in_file: bool = False
 
     @property
     def key(self) -> tuple[str, str]:
@@ -106,7 +110,7 @@ def _component_units(component: Component, files: _Files, registry: Registry) ->
     in_file = [c for c in component.children if c.xml is None]
     signature = tuple(files.data(p) for p in component.files)
     load = (lambda p=xml_path: files.root(p)) if xml_path else (lambda: None)
-    parent = Unit(t.name, component.full_name, t, None, signature, load, content, skip, component.files)
+    parent = Unit(t.name, component.full_name, t, None, signature, load, content, skip, component.files, component)
     units = [parent]
     if in_file and xml_path:
         # children inside the parent's file: equal parent bytes mean equal children
@@ -116,7 +120,8 @@ def _component_units(component: Component, files: _Files, registry: Registry) ->
         if child.xml is not None:
             child_path = child.xml
             units.append(Unit(child.type.name, child.full_name, child.type, component.key,
-                              (files.data(child_path),), lambda p=child_path: files.root(p), files=[child_path]))
+                              (files.data(child_path),), lambda p=child_path: files.root(p), files=[child_path],
+                              component=child))
     return units
 
 
@@ -128,7 +133,8 @@ def _in_file_child(child: Component, parent: Component, files: _Files, xml_path:
     wanted = child.full_name if t.ignore_parent_name else child.full_name[len(parent.full_name) + 1:]
 
     return Unit(t.name, child.full_name, t, parent.key, signature,
-                lambda: files.entry(xml_path, element, key_elements, wanted), files=[xml_path])
+                lambda: files.entry(xml_path, element, key_elements, wanted), files=[xml_path], component=child,
+                in_file=True)
 
 
 def _child_name(el: etree._Element, key_elements: tuple[str, ...]) -> str | None:

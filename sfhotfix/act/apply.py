@@ -1,0 +1,277 @@
+"""Write selected comparison rows into a working copy of the base branch, in the repository's own format.
+
+Each row becomes the smallest edit that carries its meaning: a changed component's XML is synced
+element by element inside the base file (everything else stays byte-identical), a changed content
+file is replaced, a new component's files are written as Salesforce's converter would write them in
+the repository's format, a child or subcomponent that lives inside a shared file (a field in a
+metadata-API object, a label, a workflow alert, one field permission of a profile) is inserted,
+updated or removed there alone, and a deleted component is removed and listed for destructive changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from lxml import etree
+
+from ..compare import Comparison
+from ..compare.engine import Row
+from ..compare.units import Unit, facts_of
+from ..components import Component, ResolvedTree
+from ..errors import UsageError
+from ..formats.convert import SOURCE_ROOT, to_mdapi, to_source
+from ..registry import MetadataType
+from ..sources import Source
+from ..xmlio import XmlDocument, parse
+from .xmlmerge import insert_entry, remove, sync
+
+
+@dataclass
+class RepoLayout:
+    """Where metadata lives in the repository: source format under package directories, or a
+    metadata-API folder (``root``, '' for the repository's top)."""
+
+    format: str
+    root: str
+    default_directory: str = "force-app"
+
+    def new_path(self, converted: str) -> str:
+        """A path from the converter's output, placed in the repository."""
+        if self.format == "source":
+            return f"{self.default_directory}/{converted}"
+        return f"{self.root}/{converted}" if self.root else converted
+
+
+@dataclass
+class Edits:
+    """Files to write (bytes) or delete (None), by repository path; and what a deploy must delete."""
+
+    files: dict[str, bytes | None] = field(default_factory=dict)
+    destructive: list[tuple[str, str]] = field(default_factory=list)
+    documents: dict[str, XmlDocument] = field(default_factory=dict)
+
+    def finish(self) -> dict[str, bytes | None]:
+        for path, document in self.documents.items():
+            self.files[path] = document.to_bytes()
+        return self.files
+
+
+class Applier:
+    """Applies rows of one comparison (source → base) to a base checkout at ``worktree``."""
+
+    def __init__(self, comparison: Comparison, layout: RepoLayout, worktree: Path, base_prefix: str = ""):
+        assert comparison.source is not None and comparison.target is not None
+        self.c = comparison
+        self.source: Source = comparison.source
+        self.layout = layout
+        self.worktree = worktree
+        self.base_prefix = base_prefix  # the base tree's path inside the repository
+        self.edits = Edits()
+
+    # -------------------------------------------------------------- helpers
+
+    def repo_path(self, base_path: str) -> str:
+        return f"{self.base_prefix}/{base_path}" if self.base_prefix else base_path
+
+    def document(self, repo_path: str) -> XmlDocument:
+        if repo_path not in self.edits.documents:
+            data = (self.worktree / repo_path).read_bytes()
+            self.edits.documents[repo_path] = parse(data, repo_path)
+        return self.edits.documents[repo_path]
+
+    def source_unit(self, key: tuple[str, str]) -> Unit | None:
+        return self.c.source_units.get(key)
+
+    def base_unit(self, key: tuple[str, str]) -> Unit | None:
+        return self.c.target_units.get(key)
+
+    # -------------------------------------------------------------- rows
+
+    def apply(self, row: Row) -> None:
+        if "/" in row.selector.split(":", 1)[1] and row.parent and row.type.count("."):
+            self._apply_subcomponent(row)
+        elif row.status == "new":
+            self._apply_new(row)
+        elif row.status == "changed":
+            self._apply_changed(row)
+        elif row.status == "deleted":
+            self._apply_deleted(row)
+
+    def _apply_changed(self, row: Row) -> None:
+        s, t = self.source_unit((row.type, row.full_name)), self.base_unit((row.type, row.full_name))
+        assert s is not None and t is not None
+        if s.xml is not None and t.xml is not None:
+            base_el = self._base_element(t)
+            facts = facts_of(t.type)
+            sync(base_el, s.xml, facts, skip=t.skip)
+        self._apply_content(s, t)
+
+    def _base_element(self, t: Unit) -> etree._Element:
+        """The base unit's XML inside the document being edited (its file's root, or its entry)."""
+        assert t.component is not None
+        path = t.files[0] if t.in_file else t.component.xml
+        assert path is not None
+        root = self.document(self.repo_path(path)).root
+        if not t.in_file:
+            return root
+        found = _find_child(root, t)
+        if found is None:
+            raise UsageError(f"{t.type_name}:{t.full_name}: not found in {path} on the base branch")
+        return found
+
+    def _apply_content(self, s: Unit, t: Unit) -> None:
+        base_paths = {self._content_name(p, t): p for p in (t.component.content if t.component else [])}
+        for name in sorted(set(s.content) | set(base_paths)):
+            if name in s.content:
+                data = s.content[name]()
+                target = base_paths.get(name) or self._new_content_path(t, name)
+                self.edits.files[self.repo_path(target)] = data
+            else:
+                self.edits.files[self.repo_path(base_paths[name])] = None
+
+    @staticmethod
+    def _content_name(path: str, unit: Unit) -> str:
+        from ..compare.units import _content_name
+
+        assert unit.component is not None
+        return _content_name(unit.component, path)
+
+    @staticmethod
+    def _new_content_path(t: Unit, name: str) -> str:
+        anchor = t.component.xml if t.component and t.component.xml else t.files[0]
+        folder = str(PurePosixPath(anchor).parent)
+        if t.type and t.type.strategy in ("bundle", "digitalExperience", "uiBundle"):
+            return f"{folder}/{name}"
+        return f"{folder}/{PurePosixPath(name).name}"
+
+    def _apply_deleted(self, row: Row) -> None:
+        t = self.base_unit((row.type, row.full_name))
+        assert t is not None
+        if t.in_file:
+            remove(self._base_element(t))
+        else:
+            for path in t.files:
+                self.edits.files[self.repo_path(path)] = None
+        self.edits.destructive.append((row.type, row.full_name))
+
+    def _apply_new(self, row: Row) -> None:
+        s = self.source_unit((row.type, row.full_name))
+        assert s is not None and s.component is not None and s.type is not None
+        if self._lives_in_parent_file(s.type):
+            self._insert_child(s)
+            return
+        for path, data in self._converted_files(s).items():
+            self.edits.files[self.layout.new_path(path)] = data
+
+    def _lives_in_parent_file(self, t: MetadataType) -> bool:
+        """Whether a child type's components sit inside the parent's file in this repository."""
+        if t.parent is None:
+            return False
+        parent = self.source.registry.get(t.parent)
+        return self.layout.format == "mdapi" or parent.strategy != "decomposed"
+
+    def _insert_child(self, s: Unit) -> None:
+        assert s.parent is not None and s.type is not None and s.xml is not None
+        parent = self.base_unit(s.parent)
+        if parent is None or parent.component is None or parent.component.xml is None:
+            raise UsageError(f"{s.type_name}:{s.full_name}: its parent {s.parent[0]}:{s.parent[1]} is not on the "
+                             f"base branch; select the parent too")
+        root = self.document(self.repo_path(parent.component.xml)).root
+        element = s.type.xml_element or s.type.directory_name
+        key = s.type.unique_id_elements()[:1]
+        order = [etree.QName(c).localname for c in root if isinstance(c.tag, str)]
+        insert_entry(root, element, s.xml, key, order)
+
+    def _converted_files(self, s: Unit) -> dict[str, bytes]:
+        """The unit's files as the converter writes them in the repository's format."""
+        component = s.component
+        assert component is not None
+        whole = component.parent or component
+        resolved = ResolvedTree(self.source.resolved.format, [whole])
+        tree = self.source.tree
+        if self.source.resolved.format == self.layout.format:
+            out = {_relative_to_package(p, whole, self.layout.format): tree.read(p) for p in _all_files(whole)}
+        elif self.layout.format == "source":
+            out = to_source(resolved, tree, self.source.registry).files
+        else:
+            out = to_mdapi(resolved, tree, self.source.registry, self.source.project.source_api_version).files
+            out.pop("package.xml", None)
+        if component.parent is None:
+            return out if self.layout.format == "mdapi" or not component.type.children else {
+                p: d for p, d in out.items() if _is_parent_file(p, component)}
+        wanted = _child_file_name(component)
+        return {p: d for p, d in out.items() if p.endswith("/" + wanted)}
+
+    def _apply_subcomponent(self, row: Row) -> None:
+        assert row.parent is not None
+        parent_key = row.parent
+        section = row.type.split(".", 1)[1]
+        name = row.full_name
+        t = self.base_unit(parent_key)
+        s = self.source_unit(parent_key)
+        if t is None or t.component is None or t.component.xml is None:
+            raise UsageError(f"{row.selector}: {parent_key[0]}:{parent_key[1]} is not on the base branch; "
+                             f"select {parent_key[0]}:{parent_key[1]} as a whole")
+        facts = facts_of(t.type)
+        key = facts.keyed[section]
+        root = self.document(self.repo_path(t.component.xml)).root
+        b_entry = _entry(root, section, key, name)
+        s_entry = _entry(s.xml, section, key, name) if s is not None and s.xml is not None else None
+        if s_entry is None:
+            if b_entry is not None:
+                remove(b_entry)
+        elif b_entry is None:
+            order = [etree.QName(c).localname for c in s.xml if isinstance(c.tag, str)] if s and s.xml is not None else []
+            insert_entry(root, section, s_entry, key, order)
+        else:
+            sync(b_entry, s_entry, facts, section)
+
+
+def _entry(root: etree._Element, section: str, key: tuple[str, ...], name: str) -> etree._Element | None:
+    from ..compare.xmldiff import entry_key, local
+
+    for el in root:
+        if isinstance(el.tag, str) and local(el) == section and entry_key(el, key) == name:
+            return el
+    return None
+
+
+def _find_child(root: etree._Element, t: Unit) -> etree._Element | None:
+    from ..compare.xmldiff import entry_key, local
+
+    assert t.type is not None and t.parent is not None
+    element = t.type.xml_element or t.type.directory_name
+    name = t.full_name if t.type.ignore_parent_name else t.full_name[len(t.parent[1]) + 1:]
+    for el in root:
+        if isinstance(el.tag, str) and local(el) == element:
+            for key_element in t.type.unique_id_elements():
+                if entry_key(el, (key_element,)) == name:
+                    return el
+    return None
+
+
+def _all_files(component: Component) -> list[str]:
+    return [*component.files, *(p for c in component.children for p in c.files)]
+
+
+def _relative_to_package(path: str, component: Component, fmt: str) -> str:
+    """Where a file goes below the repository's package directory (``main/default/…`` in source
+    format, as the converter writes it) or metadata-API root."""
+    root = component.package_root
+    rel = path[len(root) + 1:] if root and path.startswith(root + "/") else path
+    return f"{SOURCE_ROOT}/{rel}" if fmt == "source" else rel
+
+
+def _is_parent_file(path: str, component: Component) -> bool:
+    t = component.type
+    return path.endswith(f"/{component.full_name}.{t.suffix}-meta.xml")
+
+
+def _child_file_name(component: Component) -> str:
+    t = component.type
+    parent = component.parent
+    assert parent is not None
+    name = component.full_name[len(parent.full_name) + 1:]
+    sub = f"{t.directory_name}/" if parent.type.decomposition == "folderPerType" else ""
+    return f"{parent.full_name}/{sub}{name}.{t.suffix}-meta.xml"

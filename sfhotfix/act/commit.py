@@ -1,0 +1,207 @@
+"""Commit selected components to a new branch cut from the base branch, without touching the user's checkout.
+
+All work happens in a temporary git worktree on a detached HEAD; the branch ref is created only once
+the commit exists (so a failure half-way leaves no branch), the worktree is always removed, and a
+push never forces. The user's working tree, index, HEAD and uncommitted changes are not read or written.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import git
+
+from ..compare import compare
+from ..compare.engine import Row
+from ..errors import SfhotfixError, UsageError
+from .apply import Applier, RepoLayout
+from .selection import missing_references, read_selectors, related_rows, select_rows
+
+ZERO = "0" * 40
+
+
+@dataclass
+class CommitRequest:
+    source: str
+    base: str
+    branch: str
+    message: str
+    selectors: tuple[str, ...] = ()
+    select_file: Path | None = None
+    from_comparison: Path | None = None
+    repo: Path = Path(".")
+    push: bool = False
+    author: str | None = None
+    reuse_branch: bool = False
+    with_dependencies: bool = False
+    project_dir: Path | None = None
+
+
+@dataclass
+class CommitResult:
+    branch: str
+    commit: str
+    base: str
+    rows: list[Row]
+    files: list[str]
+    destructive: list[tuple[str, str]]
+    hints: list[Row] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    pushed: bool = False
+
+    def as_json(self) -> dict:
+        return {
+            "branch": self.branch, "commit": self.commit, "base": self.base, "pushed": self.pushed,
+            "components": [{"selector": r.selector, "type": r.type, "fullName": r.full_name, "status": r.status}
+                           for r in self.rows],
+            "files": self.files,
+            "destructiveChanges": [{"type": t, "fullName": n} for t, n in self.destructive],
+            "dependencyHints": [r.selector for r in self.hints],
+            "warnings": self.warnings,
+        }
+
+
+class PushRejected(SfhotfixError):
+    """The remote refused the branch; the local branch is kept and named, nothing was forced."""
+
+
+def open_repo(path: Path) -> git.Repo:
+    try:
+        return git.Repo(path, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise UsageError(f"{path}: not a git repository") from None
+
+
+def resolve_base(repo: git.Repo, base: str) -> str:
+    """The commit of the base branch: the local branch, else origin's."""
+    for ref in (base, f"origin/{base}"):
+        try:
+            return repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}")
+        except git.GitCommandError:
+            continue
+    raise UsageError(f"--base {base}: no such branch in {repo.working_dir} (nor origin/{base})")
+
+
+def branch_exists(repo: git.Repo, branch: str) -> tuple[str | None, bool]:
+    """The local branch's commit (or None), and whether origin has a branch of that name."""
+    try:
+        local = repo.git.rev_parse("--verify", "--quiet", f"refs/heads/{branch}")
+    except git.GitCommandError:
+        local = None
+    on_remote = False
+    if "origin" in [r.name for r in repo.remotes]:
+        try:
+            on_remote = bool(repo.git.ls_remote("--heads", "origin", branch).strip())
+        except git.GitCommandError as exc:
+            raise SfhotfixError(f"origin: cannot list its branches ({_first_line(exc)})") from None
+    return local, on_remote
+
+
+def commit_selection(request: CommitRequest) -> CommitResult:
+    repo = open_repo(request.repo)
+    top = Path(repo.working_dir)
+    if not _valid_branch_name(repo, request.branch):
+        raise UsageError(f"--branch {request.branch}: not a valid branch name")
+    base_commit = resolve_base(repo, request.base)
+    local, on_remote = branch_exists(repo, request.branch)
+    if (local or on_remote) and not request.reuse_branch:
+        where = "locally" if local else "on origin"
+        raise UsageError(f"--branch {request.branch}: already exists {where} (use --reuse-branch to add to it)")
+    start = local or base_commit
+    selectors = read_selectors(request.selectors, request.select_file, request.from_comparison)
+    comparison = compare(request.source, f"git:{start}", repo=top, project_dir=request.project_dir)
+    rows, warnings = select_rows(comparison, selectors)
+    hints = related_rows(comparison, rows)
+    if request.with_dependencies:
+        rows += hints
+        hints = []
+    warnings += missing_references(comparison, rows)
+    if not rows:
+        raise UsageError("nothing to commit: every selected component is identical on the base branch")
+    target = comparison.target
+    assert target is not None
+    layout = RepoLayout(target.resolved.format, "", target.project.default_directory)
+    worktree = Path(tempfile.mkdtemp(prefix="sfhotfix-commit-"))
+    try:
+        repo.git.worktree("add", "--detach", str(worktree), start)
+        applier = Applier(comparison, layout, worktree)
+        for row in _parents_first(rows):
+            applier.apply(row)
+        changed = _write(worktree, applier.edits.finish())
+        if not changed:
+            raise UsageError("nothing to commit: the selection changes no file on the base branch")
+        wt = git.Repo(worktree)
+        wt.git.add("--all", "--", *changed)
+        commit_args = ["-q", "-m", request.message]
+        if request.author:
+            commit_args += ["--author", request.author]
+        wt.git.commit(*commit_args)
+        commit = wt.head.commit.hexsha
+    finally:
+        _remove_worktree(repo, worktree)
+    repo.git.update_ref(f"refs/heads/{request.branch}", commit, local or ZERO)
+    result = CommitResult(request.branch, commit, request.base, rows, changed, applier.edits.destructive,
+                          hints, warnings)
+    if request.push:
+        _push(repo, request.branch)
+        result.pushed = True
+    return result
+
+
+def _valid_branch_name(repo: git.Repo, name: str) -> bool:
+    try:
+        repo.git.check_ref_format("--branch", name)
+        return True
+    except git.GitCommandError:
+        return False
+
+
+def _parents_first(rows: list[Row]) -> list[Row]:
+    return sorted(rows, key=lambda r: (r.parent is not None, r.status == "deleted"))
+
+
+def _write(worktree: Path, files: dict[str, bytes | None]) -> list[str]:
+    changed = []
+    root = worktree.resolve()
+    for rel, data in sorted(files.items()):
+        target = (root / rel).resolve()
+        if root not in target.parents:
+            raise UsageError(f"{rel}: path escapes the repository; refused")
+        if data is None:
+            if target.exists():
+                target.unlink()
+                changed.append(rel)
+            continue
+        if target.exists() and target.read_bytes() == data:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        changed.append(rel)
+    return changed
+
+
+def _remove_worktree(repo: git.Repo, worktree: Path) -> None:
+    try:
+        repo.git.worktree("remove", "--force", str(worktree))
+    except git.GitCommandError:
+        shutil.rmtree(worktree, ignore_errors=True)
+        repo.git.worktree("prune")
+
+
+def _push(repo: git.Repo, branch: str) -> None:
+    if "origin" not in [r.name for r in repo.remotes]:
+        raise PushRejected(f"cannot push {branch}: the repository has no remote 'origin' (the local branch is kept)")
+    try:
+        repo.git.push("--set-upstream", "origin", f"refs/heads/{branch}:refs/heads/{branch}")
+    except git.GitCommandError as exc:
+        raise PushRejected(f"push of {branch} to origin was rejected ({_first_line(exc)}); the local branch "
+                           f"{branch} is kept, nothing was forced") from None
+
+
+def _first_line(exc: git.GitCommandError) -> str:
+    text = (exc.stderr or str(exc)).strip().replace("stderr:", "").strip(" '\n")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else "git failed"
