@@ -1,0 +1,216 @@
+"""Committing selected components: real git repositories, dirty checkouts, bare remotes, minimal diffs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sfhotfix.cli import main
+from sfhotfix.compare import compare
+from sfhotfix.inventory import convert
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+SANDBOX = EXAMPLES / "hotfix-sandbox"
+PROFILE = "force-app/main/default/profiles/Admin.profile-meta.xml"
+
+
+def git(repo: Path, *args: str, check: bool = True) -> str:
+    env_args = ["-c", "user.name=Release Manager", "-c", "user.email=rm@example.com"]
+    done = subprocess.run(["git", "-C", str(repo), *env_args, *args], capture_output=True, text=True, check=check)
+    return done.stdout
+
+
+def make_repo(tmp_path: Path, content: Path = EXAMPLES / "production") -> tuple[Path, Path]:
+    """A clone of a bare origin whose main holds ``content``, with develop and release branches."""
+    origin, repo = tmp_path / "origin.git", tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], check=True)
+    subprocess.run(["git", "clone", "-q", str(origin), str(repo)], check=True, capture_output=True)
+    shutil.copytree(content, repo, dirs_exist_ok=True)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "production")
+    git(repo, "push", "-q", "origin", "main")
+    git(repo, "push", "-q", "origin", "main:develop")
+    git(repo, "config", "user.name", "Dev One")
+    git(repo, "config", "user.email", "dev1@example.com")
+    return repo, origin
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def changed_lines(repo: Path, ref: str, path: str) -> list[str]:
+    diff = git(repo, "diff", f"{ref}~1", ref, "--", path)
+    return [line for line in diff.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+
+
+def snapshot(repo: Path) -> dict:
+    """Everything of the user's checkout sfhotfix must not touch."""
+    files = {p.relative_to(repo).as_posix(): p.read_bytes() for p in repo.rglob("*")
+             if p.is_file() and ".git" not in p.relative_to(repo).parts}
+    return {"status": git(repo, "status", "--porcelain"), "head": git(repo, "rev-parse", "HEAD"),
+            "index": git(repo, "diff", "--cached"), "files": files, "branch": git(repo, "branch", "--show-current"),
+            "worktrees": git(repo, "worktree", "list", "--porcelain")}
+
+
+def test_commit_on_a_dirty_checkout_touches_nothing_of_it(tmp_path: Path) -> None:
+    repo, _ = make_repo(tmp_path)
+    (repo / "force-app/main/default/classes/InvoiceService.cls").write_text("// work in progress\n")
+    (repo / "notes.txt").write_text("untracked")
+    (repo / PROFILE).write_text((repo / PROFILE).read_text().replace("<custom>false</custom>", "<custom>true</custom>"))
+    git(repo, "add", PROFILE)
+    before = snapshot(repo)
+    code, out, err = run("commit", "--repo", str(repo), "--source", str(SANDBOX), "--base", "main",
+                         "--branch", "hotfix/late-fee", "-m", "Late fee FLS",
+                         "--select", "CustomField:Invoice__c.Late_Fee__c",
+                         "--select", "Profile:Admin/fieldPermissions:Invoice__c.Late_Fee__c")
+    assert code == 0, err
+    assert snapshot(repo) == before
+    assert git(repo, "log", "-1", "--format=%an|%s", "hotfix/late-fee").strip() == "Dev One|Late fee FLS"
+    # one FLS entry inserted in its sorted place, nothing else in the profile changed
+    assert changed_lines(repo, "hotfix/late-fee", PROFILE) == [
+        "+    <fieldPermissions>", "+        <editable>false</editable>",
+        "+        <field>Invoice__c.Late_Fee__c</field>", "+        <readable>true</readable>",
+        "+    </fieldPermissions>"]
+    shown = git(repo, "show", f"hotfix/late-fee:{PROFILE}")
+    assert shown.index("Invoice__c.Due_Date__c") < shown.index("Invoice__c.Late_Fee__c") < shown.index("Invoice__c.Status__c")
+    new_field = git(repo, "show", "hotfix/late-fee:force-app/main/default/objects/Invoice__c/fields/Late_Fee__c.field-meta.xml")
+    converted = tmp_path / "converted"
+    convert(SANDBOX, "source", converted, EXAMPLES, force=False)
+    assert new_field == (converted / "main/default/objects/Invoice__c/fields/Late_Fee__c.field-meta.xml").read_text()
+    assert sorted(git(repo, "diff", "--name-only", "main", "hotfix/late-fee").split()) == sorted(
+        [PROFILE, "force-app/main/default/objects/Invoice__c/fields/Late_Fee__c.field-meta.xml"])
+
+
+def test_changed_file_keeps_its_declaration_and_indentation(tmp_path: Path) -> None:
+    repo, _ = make_repo(tmp_path)
+    field = repo / "force-app/main/default/objects/Invoice__c/fields/Days_Overdue__c.field-meta.xml"
+    text = field.read_text().replace('<?xml version="1.0" encoding="UTF-8"?>', '<?xml version="1.0" encoding="UTF-8" ?>')
+    field.write_text(text.replace("\n    ", "\n  "))
+    git(repo, "commit", "-qam", "two-space style")
+    code, _, err = run("commit", "--repo", str(repo), "--source", str(SANDBOX), "--base", "main", "--branch", "fix",
+                       "-m", "Days overdue ignores paid invoices", "--select", "CustomField:Invoice__c.Days_Overdue__c")
+    assert code == 0, err
+    path = "force-app/main/default/objects/Invoice__c/fields/Days_Overdue__c.field-meta.xml"
+    assert changed_lines(repo, "fix", path) == [
+        "-  <formula>MAX(TODAY() - Due_Date__c, 0)</formula>",
+        "+  <formula>IF(ISPICKVAL(Status__c, &apos;Paid&apos;), 0, MAX(TODAY() - Due_Date__c, 0))</formula>"]
+    assert git(repo, "show", f"fix:{path}").startswith('<?xml version="1.0" encoding="UTF-8" ?>')
+
+
+def test_existing_branch_is_refused_then_reused(tmp_path: Path) -> None:
+    repo, _ = make_repo(tmp_path)
+    args = ["commit", "--repo", str(repo), "--source", str(SANDBOX), "--base", "main", "--branch", "develop",
+            "-m", "label", "--select", "CustomLabel:Invoice_Late_Fee_Notice"]
+    code, _, err = run(*args)
+    assert code == 2 and "already exists on origin" in err
+    first = git(repo, "rev-parse", "origin/develop").strip()
+    git(repo, "branch", "hotfix/x", "main")
+    code, _, err = run(*args[:8], "hotfix/x", *args[9:])
+    assert code == 2 and "already exists locally" in err
+    code, _, err = run(*args[:8], "hotfix/x", *args[9:], "--reuse-branch")
+    assert code == 0, err
+    assert git(repo, "rev-parse", "hotfix/x~1").strip() == first
+
+
+def test_push_sets_upstream_and_a_rejected_push_keeps_the_local_branch(tmp_path: Path) -> None:
+    repo, origin = make_repo(tmp_path)
+    code, _, err = run("commit", "--repo", str(repo), "--source", str(SANDBOX), "--base", "main",
+                       "--branch", "hotfix/a", "-m", "a", "--select", "CustomLabel:Invoice_Late_Fee_Notice", "--push")
+    assert code == 0, err
+    assert git(origin, "rev-parse", "hotfix/a").strip() == git(repo, "rev-parse", "hotfix/a").strip()
+    assert git(repo, "rev-parse", "--abbrev-ref", "hotfix/a@{upstream}").strip() == "origin/hotfix/a"
+    hook = origin / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'protected: pushes refused' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    code, _, err = run("commit", "--repo", str(repo), "--source", str(SANDBOX), "--base", "main",
+                       "--branch", "hotfix/b", "-m", "b", "--select", "CustomLabel:Invoice_Late_Fee_Notice", "--push")
+    assert code == 1 and "rejected" in err and "hotfix/b is kept" in err
+    assert git(repo, "rev-parse", "--verify", "hotfix/b").strip()
+    assert git(origin, "branch", "--list", "hotfix/b").strip() == ""
+
+
+def test_failure_half_way_leaves_no_branch_and_no_worktree(tmp_path: Path) -> None:
+    repo, _ = make_repo(tmp_path)
+    before = snapshot(repo)
+    code, _, err = run("commit", "--repo", str(repo), "--source", str(SANDBOX), "--base", "main", "--branch", "half",
+                       "-m", "x", "--select", "CustomLabel:Invoice_Late_Fee_Notice", "--select", "ApexClass:Nope")
+    assert code == 2 and "ApexClass:Nope" in err
+    code, _, err = run("commit", "--repo", str(repo), "--source", str(SANDBOX), "--base", "nope", "--branch", "half",
+                       "-m", "x", "--select", "CustomLabel:Invoice_Late_Fee_Notice")
+    assert code == 2 and "--base nope" in err
+    assert git(repo, "branch", "--list", "half").strip() == ""
+    assert snapshot(repo) == before
+
+
+def test_deleted_components_are_removed_and_listed(tmp_path: Path) -> None:
+    repo, _ = make_repo(tmp_path)
+    code, out, err = run("commit", "--repo", str(repo), "--source", str(SANDBOX), "--base", "main", "--branch", "d",
+                         "-m", "drop legacy label", "--select", "CustomLabel:Invoice_Legacy_Footer", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["destructiveChanges"] == [{"type": "CustomLabel", "fullName": "Invoice_Legacy_Footer"}]
+    lines = changed_lines(repo, "d", "force-app/main/default/labels/CustomLabels.labels-meta.xml")
+    assert len(lines) == 8 and all(line.startswith("-") for line in lines)
+
+
+def test_metadata_api_repository_gets_in_file_edits(tmp_path: Path) -> None:
+    """A repository in metadata-API format: a new field goes inside the object file, in its sorted place."""
+    production_mdapi = tmp_path / "prod-mdapi"
+    convert(EXAMPLES / "production" / "force-app", "mdapi", production_mdapi, EXAMPLES, force=False)
+    repo, _ = make_repo(tmp_path, production_mdapi)
+    sandbox_source = tmp_path / "sandbox-source"
+    convert(SANDBOX, "source", sandbox_source / "force-app", EXAMPLES, force=False)
+    shutil.copy(EXAMPLES / "sfdx-project.json", sandbox_source)
+    code, _, err = run("commit", "--repo", str(repo), "--source", str(sandbox_source), "--base", "main",
+                       "--branch", "m", "-m", "late fee", "--select", "CustomField:Invoice__c.Late_Fee__c",
+                       "--select", "Profile:Admin/fieldPermissions:Invoice__c.Late_Fee__c")
+    assert code == 0, err
+    assert sorted(git(repo, "diff", "--name-only", "main", "m").split()) == ["objects/Invoice__c.object",
+                                                                            "profiles/Admin.profile"]
+    lines = changed_lines(repo, "m", "objects/Invoice__c.object")
+    assert all(line.startswith("+") for line in lines) and "+        <fullName>Late_Fee__c</fullName>" in lines
+    obj = git(repo, "show", "m:objects/Invoice__c.object")
+    assert obj.index("<fullName>Due_Date__c</fullName>") < obj.index("<fullName>Late_Fee__c</fullName>") \
+        < obj.index("<fullName>Status__c</fullName>")
+
+
+def test_committing_every_change_makes_the_branch_equal_to_the_source(tmp_path: Path) -> None:
+    repo, _ = make_repo(tmp_path)
+    report = tmp_path / "report.json"
+    code, out, _ = run("compare", "--source", str(SANDBOX), "--target", "git:main", "--repo", str(repo), "--json")
+    report.write_text(out)
+    code, _, err = run("commit", "--repo", str(repo), "--source", str(SANDBOX), "--base", "main", "--branch", "all",
+                       "-m", "everything", "--from-comparison", str(report))
+    assert code == 0, err
+    after = compare(str(SANDBOX), "git:all", repo=repo).as_json()["summary"]
+    assert after["new"] == after["changed"] == after["deleted"] == 0
+
+
+@pytest.mark.parametrize("flag, hint", [([], True), (["--with-dependencies"], False)])
+def test_dependency_hints(tmp_path: Path, flag: list[str], hint: bool) -> None:
+    repo, _ = make_repo(tmp_path)
+    code, out, err = run("commit", "--repo", str(repo), "--source", str(SANDBOX), "--base", "main", "--branch", "h",
+                         "-m", "field", "--select", "CustomField:Invoice__c.Late_Fee__c", "--json", *flag)
+    assert code == 0, err
+    report = json.loads(out)
+    related = {"Profile:Admin/fieldPermissions:Invoice__c.Late_Fee__c",
+               "PermissionSet:Invoice_Manager/fieldPermissions:Invoice__c.Late_Fee__c",
+               "Layout:Invoice__c-Invoice Layout"}
+    committed = {c["selector"] for c in report["components"]}
+    assert (set(report["dependencyHints"]) == related) is hint
+    assert (related <= committed) is not hint
+
+
+def test_layout_referencing_a_missing_field_is_warned(tmp_path: Path) -> None:
+    repo, _ = make_repo(tmp_path)
+    code, _, err = run("commit", "--repo", str(repo), "--source", str(SANDBOX), "--base", "main", "--branch", "w",
+                       "-m", "layout", "--select", "Layout:Invoice__c-Invoice Layout")
+    assert code == 0
+    assert "references Invoice__c.Late_Fee__c, which the base branch does not have" in err
