@@ -1,0 +1,660 @@
+"""A small local emulator of the REST calls sfhotfix.hosts makes on GitHub, GitLab, Bitbucket Cloud and Azure
+DevOps, so that the test flows can be recorded as cassettes without any real host or real token.
+
+It answers only on 127.0.0.1, over plain http, under one prefix per host::
+
+    http://127.0.0.1:PORT/github/…                GitHub REST (api.github.com)
+    http://127.0.0.1:PORT/gitlab/api/v4/…         GitLab REST v4
+    http://127.0.0.1:PORT/bitbucket/2.0/…         Bitbucket Cloud REST 2.0
+    http://127.0.0.1:PORT/azure/{org}/…           Azure DevOps Git REST
+
+and emulates, in each host's documented JSON shapes, exactly what the client uses: create (201), list with
+pagination (GitHub ``Link``, GitLab ``Link``/``X-Next-Page``, Bitbucket ``next``), get, update, reviewers
+and labels, "already exists" refusals (GitHub 422, GitLab 409, Azure DevOps 409 TF401179), 404 for
+unknown repositories and 401 for a missing or wrong token (Azure DevOps: 203 and a sign-in page for a
+bearer token it does not know, as the real service does).
+
+Test hooks: :meth:`HostsEmulator.fail_next` (inject 5xx, optionally after doing the work),
+:meth:`HostsEmulator.hide_next_lists` (a list that misses an open pull request, as a race would),
+:meth:`HostsEmulator.add_pr` (seed pull requests, including ones from forks) and ``page_size``.
+
+Tokens are fake strings (:data:`TOKENS`); nothing here looks like a real token.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+
+TOKENS = {
+    "github": "test-token-github",
+    "gitlab": "test-token-gitlab",
+    "bitbucket": "test-token-bitbucket",
+    "bitbucket-user": "test-user",
+    "bitbucket-app-password": "test-app-password",
+    "azure": "test-token-azure",  # a PAT, sent as basic auth
+    "azure-pipeline": "test-token-azure-pipeline",  # a SYSTEM_ACCESSTOKEN, sent as Bearer
+}
+
+# the one repository each host knows
+GITHUB_REPO = "acme/repo"
+GITLAB_PROJECT = "group/sub/repo"
+GITLAB_PROJECT_ID = 42
+BITBUCKET_REPO = "acme/repo"
+AZURE_ORG, AZURE_PROJECT, AZURE_REPO = "acme", "Sales Force", "repo"
+AZURE_REPO_ID = "5febef5a-833d-4e14-b9c0-14cb638f91e6"
+
+# people: GitHub logins and teams, GitLab users, Bitbucket {uuid} → account id, Azure DevOps identity ids
+GITHUB_USERS = {"alice", "bob"}
+GITHUB_TEAMS = {"hotfix-reviewers"}
+GITLAB_USERS = {"alice": 11, "bob": 12}
+BITBUCKET_USERS = {"{a1b2c3d4-0000-4000-8000-000000000001}": "557058:alice-account",
+                   "{a1b2c3d4-0000-4000-8000-000000000002}": "557058:bob-account"}
+AZURE_USERS = {"6f1c2a3b-0000-4000-8000-0000000000a1": "Alice", "6f1c2a3b-0000-4000-8000-0000000000b2": "Bob"}
+
+CREATED_AT = "2024-05-01T12:00:00Z"  # fixed, so recordings do not change between runs
+
+
+@dataclass
+class Pr:
+    """One pull request, host-neutral; rendered in each host's shape."""
+
+    kind: str
+    number: int
+    head: str
+    base: str
+    title: str
+    body: str
+    draft: bool = False
+    state: str = "open"
+    reviewers: list[Any] = field(default_factory=list)  # logins / user ids / {uuid}s / identity ids
+    teams: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    fork: str | None = None  # the source repository when it is a fork
+
+
+@dataclass
+class _Fault:
+    count: int
+    status: int
+    method: str | None
+    after: bool
+
+
+class _Reply(Exception):
+    def __init__(self, status: int, body: Any = None, headers: dict[str, str] | None = None,
+                 raw: bytes | None = None, content_type: str = "application/json; charset=utf-8"):
+        self.status, self.body, self.headers = status, body, headers or {}
+        self.raw, self.content_type = raw, content_type
+
+
+class HostsEmulator:
+    """Start with ``with HostsEmulator() as emu:`` (or :meth:`start`/:meth:`stop`)."""
+
+    def __init__(self, page_size: int = 30):
+        self.page_size = page_size
+        self.prs: list[Pr] = []
+        self.log: list[tuple[str, str]] = []  # (method, path) of every request, for assertions
+        self.missing_branches: set[str] = set()  # branches that "were not pushed"
+        self._faults: list[_Fault] = []
+        self._hidden_lists = 0
+        self._numbers: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------------------
+    def start(self) -> HostsEmulator:
+        emulator = self
+
+        class Handler(_Handler):
+            emu = emulator
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="hosts-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> HostsEmulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "not started"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def api_base(self, kind: str) -> str:
+        return api_base(self.base_url, kind)
+
+    # -- test hooks ---------------------------------------------------------------------------------------
+    def fail_next(self, count: int = 1, status: int = 503, method: str | None = None, after: bool = False) -> None:
+        """The next ``count`` requests (of ``method``, if given) get ``status``; with ``after`` the request is
+        carried out first, as when a host does the work and then fails to answer."""
+        self._faults.append(_Fault(count, status, method, after))
+
+    def hide_next_lists(self, count: int = 1) -> None:
+        """The next ``count`` list calls find nothing, as a list racing a concurrent create would."""
+        self._hidden_lists += count
+
+    def add_pr(self, kind: str, head: str, base: str, title: str = "Seeded", body: str = "", draft: bool = False,
+               fork: str | None = None, reviewers: list[Any] | None = None, labels: list[str] | None = None) -> Pr:
+        with self._lock:
+            return self._new(kind, head, base, title, body, draft, fork=fork, reviewers=reviewers or [],
+                             labels=labels or [])
+
+    def open_prs(self, kind: str) -> list[Pr]:
+        return [p for p in self.prs if p.kind == kind and p.state == "open"]
+
+    # -- internals ----------------------------------------------------------------------------------------
+    def _new(self, kind: str, head: str, base: str, title: str, body: str, draft: bool, **more: Any) -> Pr:
+        number = self._numbers.get(kind, 0) + 1
+        self._numbers[kind] = number
+        pr = Pr(kind, number, head, base, title, body, draft, **more)
+        self.prs.append(pr)
+        return pr
+
+    def _find(self, kind: str, number: int) -> Pr:
+        for pr in self.prs:
+            if pr.kind == kind and pr.number == number:
+                return pr
+        raise _Reply(404, {"message": "Not Found"})
+
+    def _fault(self, method: str) -> _Fault | None:
+        for fault in self._faults:
+            if fault.count > 0 and fault.method in (None, method):
+                fault.count -= 1
+                return fault
+        return None
+
+    def _listing(self) -> bool:
+        """False when this list call is one of the hidden ones."""
+        if self._hidden_lists > 0:
+            self._hidden_lists -= 1
+            return False
+        return True
+
+    def _page(self, items: list, params: dict[str, str], size_key: str) -> tuple[list, int, int, int]:
+        """(the page's items, page, per page, number of pages)."""
+        per_page = max(1, min(int(params.get(size_key) or 30), self.page_size))
+        page = max(1, int(params.get("page") or 1))
+        pages = max(1, -(-len(items) // per_page))
+        return items[(page - 1) * per_page: page * per_page], page, per_page, pages
+
+    def _url(self, path: str, params: dict[str, str]) -> str:
+        return f"{self.base_url}{path}?{urlencode(params)}"
+
+
+def api_base(base_url: str, kind: str) -> str:
+    """Where a host's REST root is on an emulator at ``base_url`` (also used, with a fixed port, in replay)."""
+    return {"github": f"{base_url}/github", "gitlab": f"{base_url}/gitlab/api/v4",
+            "bitbucket": f"{base_url}/bitbucket/2.0", "azure": f"{base_url}/azure/{AZURE_ORG}"}[kind]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    emu: HostsEmulator
+    protocol_version = "HTTP/1.1"
+    server_version = "hosts-emulator"
+    sys_version = ""
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    def _handle(self, method: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        parts = urlsplit(self.path)
+        segments = [unquote(s) for s in parts.path.split("/") if s]
+        params = dict(parse_qsl(parts.query, keep_blank_values=True))
+        emu = self.emu
+        with emu._lock:
+            emu.log.append((method, parts.path))
+            fault = emu._fault(method)
+            try:
+                if fault is not None and not fault.after:
+                    raise _Reply(fault.status, {"message": "Service Unavailable (injected)"})
+                try:
+                    data = json.loads(raw) if raw else None
+                except ValueError:
+                    raise _Reply(400, {"message": "Problems parsing JSON"}) from None
+                _route(emu, method, segments, params, data, dict(self.headers), parts.path)
+                reply = _Reply(500, {"message": "the emulator had no answer"})
+            except _Reply as exc:
+                reply = exc
+            if fault is not None and fault.after:
+                reply = _Reply(fault.status, {"message": "Bad Gateway (injected, after the work was done)"})
+        self._send(reply)
+
+    def _send(self, reply: _Reply) -> None:
+        raw = reply.raw if reply.raw is not None else (b"" if reply.body is None else json.dumps(reply.body).encode())
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(raw)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(raw)
+
+
+# -- routing ----------------------------------------------------------------------------------------------
+def _route(emu: HostsEmulator, method: str, seg: list[str], params: dict[str, str], data: Any,
+           headers: dict[str, str], path: str) -> None:
+    """Answers by raising :class:`_Reply`."""
+    headers = {k.lower(): v for k, v in headers.items()}
+    if seg[:1] == ["github"]:
+        return _github(emu, method, seg[1:], params, data, headers, path)
+    if seg[:3] == ["gitlab", "api", "v4"]:
+        return _gitlab(emu, method, seg[3:], params, data, headers, path)
+    if seg[:2] == ["bitbucket", "2.0"]:
+        return _bitbucket(emu, method, seg[2:], params, data, headers, path)
+    if seg[:1] == ["azure"]:
+        return _azure(emu, method, seg[1:], params, data, headers)
+    raise _Reply(404, {"message": "no such emulated host"})
+
+
+def _bearer(headers: dict[str, str]) -> str | None:
+    value = headers.get("authorization", "")
+    scheme, _, token = value.partition(" ")
+    return token if scheme.lower() in ("bearer", "token") else None
+
+
+def _basic(headers: dict[str, str]) -> tuple[str, str] | None:
+    scheme, _, value = headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, _, password = base64.b64decode(value).decode().partition(":")
+    except ValueError:
+        return None
+    return user, password
+
+
+# -- GitHub -----------------------------------------------------------------------------------------------
+def _github(emu: HostsEmulator, method: str, seg: list[str], params: dict[str, str], data: Any,
+            headers: dict[str, str], path: str) -> _Reply:
+    token = _bearer(headers)
+    if token is None:
+        raise _Reply(401, {"message": "Requires authentication", "documentation_url": "https://docs.github.com/rest"})
+    if token != TOKENS["github"]:
+        raise _Reply(401, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"})
+    if len(seg) < 4 or seg[0] != "repos" or f"{seg[1]}/{seg[2]}" != GITHUB_REPO:
+        raise _Reply(404, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
+    owner, rest = seg[1], seg[3:]
+    if rest == ["pulls"] and method == "GET":
+        found = [p for p in emu.open_prs("github") if params.get("state", "open") in ("open", "all")] \
+            if emu._listing() else []
+        if "head" in params:
+            found = [p for p in found if f"{(p.fork or GITHUB_REPO).split('/')[0]}:{p.head}" == params["head"]]
+        if "base" in params:
+            found = [p for p in found if p.base == params["base"]]
+        items, page, per_page, pages = emu._page(found, params, "per_page")
+        links = []
+        if page < pages:
+            links.append(f'<{emu._url(path, {**params, "page": str(page + 1)})}>; rel="next"')
+            links.append(f'<{emu._url(path, {**params, "page": str(pages)})}>; rel="last"')
+        raise _Reply(200, [_github_json(p) for p in items], {"Link": ", ".join(links)} if links else {})
+    if rest == ["pulls"] and method == "POST":
+        head, base, title = data.get("head"), data.get("base"), data.get("title")
+        if not head or not base or not title:
+            missing = [k for k in ("title", "head", "base") if not data.get(k)]
+            raise _Reply(422, {"message": "Validation Failed", "errors": [
+                {"resource": "PullRequest", "field": k, "code": "missing_field"} for k in missing]})
+        if head in emu.missing_branches:
+            raise _Reply(422, {"message": "Validation Failed",
+                               "errors": [{"resource": "PullRequest", "field": "head", "code": "invalid"}]})
+        if head == base:
+            raise _Reply(422, {"message": "Validation Failed", "errors": [
+                {"resource": "PullRequest", "code": "custom", "message": f"No commits between {base} and {head}"}]})
+        if any(p.head == head and p.base == base and not p.fork for p in emu.open_prs("github")):
+            raise _Reply(422, {"message": "Validation Failed", "errors": [
+                {"resource": "PullRequest", "code": "custom",
+                 "message": f"A pull request already exists for {owner}:{head}."}],
+                "documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request"})
+        pr = emu._new("github", head, base, title, data.get("body") or "", bool(data.get("draft")))
+        raise _Reply(201, _github_json(pr))
+    if len(rest) >= 2 and rest[0] in ("pulls", "issues") and rest[1].isdigit():
+        pr = emu._find("github", int(rest[1]))
+        if rest[0] == "pulls" and len(rest) == 2 and method == "GET":
+            raise _Reply(200, _github_json(pr))
+        if rest[0] == "pulls" and len(rest) == 2 and method == "PATCH":
+            for key in ("title", "body", "base", "state"):
+                if key in data:
+                    setattr(pr, key, data[key])
+            raise _Reply(200, _github_json(pr))
+        if rest[0] == "pulls" and rest[2:] == ["requested_reviewers"] and method == "POST":
+            users, teams = data.get("reviewers") or [], data.get("team_reviewers") or []
+            if any(u not in GITHUB_USERS for u in users) or any(t not in GITHUB_TEAMS for t in teams):
+                raise _Reply(422, {"message": "Reviews may only be requested from collaborators. One or more of the "
+                                              "users or teams you specified is not a collaborator of the "
+                                              f"{GITHUB_REPO} repository."})
+            pr.reviewers += [u for u in users if u not in pr.reviewers]
+            pr.teams += [t for t in teams if t not in pr.teams]
+            raise _Reply(201, _github_json(pr))
+        if rest[0] == "issues" and rest[2:] == ["labels"] and method == "POST":
+            pr.labels += [label for label in data.get("labels") or [] if label not in pr.labels]
+            raise _Reply(200, [_github_label(label) for label in pr.labels])
+    raise _Reply(404, {"message": "Not Found"})
+
+
+def _github_label(name: str) -> dict:
+    return {"id": 1000 + sum(map(ord, name)), "name": name, "color": "ededed", "default": False}
+
+
+def _github_json(pr: Pr) -> dict:
+    owner = (pr.fork or GITHUB_REPO).split("/")[0]
+    return {
+        "url": f"https://api.github.com/repos/{GITHUB_REPO}/pulls/{pr.number}",
+        "id": 900000 + pr.number, "number": pr.number, "state": pr.state, "draft": pr.draft, "title": pr.title,
+        "body": pr.body, "html_url": f"https://github.com/{GITHUB_REPO}/pull/{pr.number}",
+        "created_at": CREATED_AT, "updated_at": CREATED_AT,
+        "head": {"label": f"{owner}:{pr.head}", "ref": pr.head,
+                 "repo": {"full_name": pr.fork or GITHUB_REPO, "owner": {"login": owner}}},
+        "base": {"label": f"{GITHUB_REPO.split('/')[0]}:{pr.base}", "ref": pr.base,
+                 "repo": {"full_name": GITHUB_REPO, "owner": {"login": GITHUB_REPO.split('/')[0]}}},
+        "requested_reviewers": [{"login": u, "type": "User"} for u in pr.reviewers],
+        "requested_teams": [{"slug": t, "name": t} for t in pr.teams],
+        "labels": [_github_label(label) for label in pr.labels],
+    }
+
+
+# -- GitLab -----------------------------------------------------------------------------------------------
+_DRAFT = re.compile(r"^\s*(\[draft\]|\(draft\)|draft:|draft\s-\s|draft\s)", re.IGNORECASE)
+
+
+def _gitlab(emu: HostsEmulator, method: str, seg: list[str], params: dict[str, str], data: Any,
+            headers: dict[str, str], path: str) -> _Reply:
+    token = headers.get("private-token") or _bearer(headers)
+    if token != TOKENS["gitlab"]:
+        raise _Reply(401, {"message": "401 Unauthorized"})
+    if seg == ["users"] and method == "GET":
+        name = params.get("username", "")
+        user = GITLAB_USERS.get(name.lower())
+        raise _Reply(200, [] if user is None else [{"id": user, "username": name.lower(), "name": name.title(),
+                                                    "state": "active"}])
+    if len(seg) < 3 or seg[0] != "projects" or seg[1] not in (GITLAB_PROJECT, str(GITLAB_PROJECT_ID)) \
+            or seg[2] != "merge_requests":
+        raise _Reply(404, {"message": "404 Project Not Found"})
+    rest = seg[3:]
+    if not rest and method == "GET":
+        found = emu.open_prs("gitlab") if emu._listing() and params.get("state", "opened") == "opened" else []
+        if "source_branch" in params:
+            found = [p for p in found if p.head == params["source_branch"]]
+        if "target_branch" in params:
+            found = [p for p in found if p.base == params["target_branch"]]
+        items, page, per_page, pages = emu._page(found, params, "per_page")
+        head = {"X-Page": str(page), "X-Per-Page": str(per_page), "X-Total": str(len(found)),
+                "X-Total-Pages": str(pages), "X-Next-Page": str(page + 1) if page < pages else "",
+                "X-Prev-Page": str(page - 1) if page > 1 else ""}
+        links = [f'<{emu._url(path, {**params, "page": str(page + 1)})}>; rel="next"'] if page < pages else []
+        links += [f'<{emu._url(path, {**params, "page": "1"})}>; rel="first"',
+                  f'<{emu._url(path, {**params, "page": str(pages)})}>; rel="last"']
+        raise _Reply(200, [_gitlab_json(p) for p in items], {**head, "Link": ", ".join(links)})
+    if not rest and method == "POST":
+        source, target, title = data.get("source_branch"), data.get("target_branch"), data.get("title")
+        if not source or not target or not title:
+            raise _Reply(400, {"error": "source_branch, target_branch, title are missing"})
+        existing = [p for p in emu.open_prs("gitlab") if p.head == source and p.base == target and not p.fork]
+        if existing:
+            raise _Reply(409, {"message": [f"Another open merge request already exists for this source branch: "
+                                           f"!{existing[0].number}"]})
+        labels = [label.strip() for label in (data.get("labels") or "").split(",") if label.strip()]
+        reviewers = [i for i in data.get("reviewer_ids") or [] if i in GITLAB_USERS.values()]
+        pr = emu._new("gitlab", source, target, title, data.get("description") or "", bool(_DRAFT.match(title)),
+                      reviewers=reviewers, labels=labels)
+        raise _Reply(201, _gitlab_json(pr))
+    if len(rest) == 1 and rest[0].isdigit():
+        pr = emu._find("gitlab", int(rest[0]))
+        if method == "GET":
+            raise _Reply(200, _gitlab_json(pr))
+        if method == "PUT":
+            if "title" in data:
+                pr.title, pr.draft = data["title"], bool(_DRAFT.match(data["title"]))
+            if "description" in data:
+                pr.body = data["description"]
+            if "labels" in data:
+                pr.labels = [label for label in data["labels"].split(",") if label]
+            for label in (data.get("add_labels") or "").split(","):
+                if label and label not in pr.labels:
+                    pr.labels.append(label)
+            if "reviewer_ids" in data:
+                pr.reviewers = [i for i in data["reviewer_ids"] if i in GITLAB_USERS.values()]
+            raise _Reply(200, _gitlab_json(pr))
+    raise _Reply(404, {"message": "404 Not found"})
+
+
+def _gitlab_json(pr: Pr) -> dict:
+    names = {v: k for k, v in GITLAB_USERS.items()}
+    source_project = 77 if pr.fork else GITLAB_PROJECT_ID
+    return {
+        "id": 5000 + pr.number, "iid": pr.number, "project_id": GITLAB_PROJECT_ID, "title": pr.title,
+        "description": pr.body, "state": "opened" if pr.state == "open" else pr.state, "draft": pr.draft,
+        "work_in_progress": pr.draft, "source_branch": pr.head, "target_branch": pr.base,
+        "source_project_id": source_project, "target_project_id": GITLAB_PROJECT_ID, "labels": list(pr.labels),
+        "reviewers": [{"id": i, "username": names.get(i, str(i))} for i in pr.reviewers],
+        "created_at": CREATED_AT, "web_url": f"https://gitlab.com/{GITLAB_PROJECT}/-/merge_requests/{pr.number}",
+    }
+
+
+# -- Bitbucket Cloud ----------------------------------------------------------------------------------------
+_BBQL_TERM = re.compile(r'\s*([\w.]+)\s*=\s*"((?:[^"\\]|\\.)*)"\s*(?:AND\s+|$)')
+
+
+def _bbql(query: str) -> dict[str, str]:
+    """``a.b = "x" AND c = "y"`` → {"a.b": "x", "c": "y"}; anything else is a 400, as on Bitbucket."""
+    terms: dict[str, str] = {}
+    position = 0
+    while position < len(query):
+        match = _BBQL_TERM.match(query, position)
+        if match is None:
+            raise _Reply(400, {"type": "error", "error": {"message": f"Invalid query: {query}"}})
+        terms[match[1]] = re.sub(r"\\(.)", r"\1", match[2])
+        position = match.end()
+    return terms
+
+
+def _bitbucket(emu: HostsEmulator, method: str, seg: list[str], params: dict[str, str], data: Any,
+               headers: dict[str, str], path: str) -> _Reply:
+    basic = _basic(headers)
+    if not (_bearer(headers) == TOKENS["bitbucket"]
+            or basic == (TOKENS["bitbucket-user"], TOKENS["bitbucket-app-password"])):
+        raise _Reply(401, {"type": "error", "error": {"message": "Unauthorized"}})
+    if len(seg) < 4 or seg[0] != "repositories" or f"{seg[1]}/{seg[2]}" != BITBUCKET_REPO or seg[3] != "pullrequests":
+        raise _Reply(404, {"type": "error", "error": {"message": "Repository not found"}})
+    rest = seg[4:]
+    if not rest and method == "GET":
+        terms = _bbql(params.get("q", ""))
+        found = [p for p in emu.prs if p.kind == "bitbucket"] if emu._listing() else []
+        fields = {"source.branch.name": lambda p: p.head, "destination.branch.name": lambda p: p.base,
+                  "state": lambda p: {"open": "OPEN", "merged": "MERGED"}.get(p.state, "DECLINED")}
+        for key, value in terms.items():
+            if key not in fields:
+                raise _Reply(400, {"type": "error", "error": {"message": f"Invalid field name: {key}"}})
+            found = [p for p in found if fields[key](p) == value]
+        if "state" not in terms:
+            found = [p for p in found if p.state == "open"]
+        items, page, per_page, pages = emu._page(found, params, "pagelen")
+        body: dict = {"pagelen": per_page, "size": len(found), "page": page,
+                      "values": [_bitbucket_json(p, listed=True) for p in items]}
+        if page < pages:
+            body["next"] = emu._url(path, {**params, "page": str(page + 1)})
+        raise _Reply(200, body)
+    if not rest and method == "POST":
+        source = ((data.get("source") or {}).get("branch") or {}).get("name")
+        target = ((data.get("destination") or {}).get("branch") or {}).get("name") or "main"
+        if not data.get("title") or not source:
+            raise _Reply(400, {"type": "error", "error": {"message": "Bad request", "fields": {
+                "title" if not data.get("title") else "source": ["This field is required."]}}})
+        reviewers = [_bitbucket_person(r) for r in data.get("reviewers") or []]
+        pr = emu._new("bitbucket", source, target, data["title"], data.get("description") or "",
+                      bool(data.get("draft")), reviewers=reviewers)
+        raise _Reply(201, _bitbucket_json(pr))
+    if len(rest) == 1 and rest[0].isdigit():
+        pr = emu._find("bitbucket", int(rest[0]))
+        if method == "GET":
+            raise _Reply(200, _bitbucket_json(pr))
+        if method == "PUT":
+            if "title" in data:
+                pr.title = data["title"]
+            if "description" in data:
+                pr.body = data["description"]
+            if "reviewers" in data:
+                pr.reviewers = [_bitbucket_person(r) for r in data["reviewers"]]
+            raise _Reply(200, _bitbucket_json(pr))
+    raise _Reply(404, {"type": "error", "error": {"message": "Resource not found"}})
+
+
+def _bitbucket_person(ref: dict) -> str:
+    """A reviewer reference ({uuid} or {account_id}) as the {uuid} of a known person, or a 400."""
+    for uuid, account in BITBUCKET_USERS.items():
+        if ref.get("uuid") == uuid or ref.get("account_id") == account:
+            return uuid
+    raise _Reply(400, {"type": "error", "error": {"message": "Bad request",
+                                                  "fields": {"reviewers": ["Malformed reviewers list"]}}})
+
+
+def _bitbucket_json(pr: Pr, listed: bool = False) -> dict:
+    out = {
+        "type": "pullrequest", "id": pr.number, "title": pr.title, "description": pr.body,
+        "state": {"open": "OPEN", "merged": "MERGED"}.get(pr.state, "DECLINED"), "draft": pr.draft,
+        "source": {"branch": {"name": pr.head}, "repository": {"full_name": pr.fork or BITBUCKET_REPO}},
+        "destination": {"branch": {"name": pr.base}, "repository": {"full_name": BITBUCKET_REPO}},
+        "created_on": CREATED_AT,
+        "links": {"html": {"href": f"https://bitbucket.org/{BITBUCKET_REPO}/pull-requests/{pr.number}"},
+                  "self": {"href": f"https://api.bitbucket.org/2.0/repositories/{BITBUCKET_REPO}/pullrequests/{pr.number}"}},
+    }
+    if not listed:  # "the API only returns this list when an API requests a pull request by id"
+        out["reviewers"] = [{"type": "user", "uuid": u, "account_id": BITBUCKET_USERS[u]} for u in pr.reviewers]
+    return out
+
+
+# -- Azure DevOps -----------------------------------------------------------------------------------------
+_SIGN_IN = b"<!DOCTYPE html><html><head><title>Azure DevOps Services | Sign In</title></head><body></body></html>"
+
+
+def _azure(emu: HostsEmulator, method: str, seg: list[str], params: dict[str, str], data: Any,
+           headers: dict[str, str]) -> _Reply:
+    basic, bearer = _basic(headers), _bearer(headers)
+    if basic is not None:
+        if basic[1] != TOKENS["azure"]:
+            raise _Reply(401, raw=b"", content_type="text/plain")
+    elif bearer != TOKENS["azure-pipeline"]:  # no token, or one it cannot use: the sign-in page
+        raise _Reply(203, raw=_SIGN_IN, content_type="text/html; charset=utf-8")
+    if "api-version" not in params:
+        raise _Reply(400, {"message": f"No api-version was supplied for the \"{method}\" request. The version must be "
+                                      "supplied either as part of the Accept header (e.g. \"application/json; "
+                                      "api-version=1.0\") or as a query parameter (e.g. '?api-version=1.0').",
+                           "typeKey": "VssVersionNotSpecifiedException"})
+    lowered = [s.lower() for s in seg]
+    if len(seg) < 6 or seg[0] != AZURE_ORG or lowered[2:4] != ["_apis", "git"] or lowered[4] != "repositories":
+        raise _Reply(404, {"message": "The resource cannot be found.", "typeKey": "NotFoundException"})
+    if seg[1] != AZURE_PROJECT or len(seg) < 7 or seg[5] not in (AZURE_REPO, AZURE_REPO_ID) \
+            or lowered[6] != "pullrequests":
+        name = seg[5]
+        raise _Reply(404, {"message": f"TF401019: The Git repository with name or identifier {name} does not exist or "
+                                      "you do not have permissions for the operation you are attempting.",
+                           "typeKey": "GitRepositoryNotFoundException", "errorCode": 0, "eventId": 3000})
+    rest = seg[7:]
+    if not rest and method == "GET":
+        found = emu.open_prs("azure") if emu._listing() else []
+        status = params.get("searchCriteria.status", "active")
+        if status != "active":
+            found = []
+        for key, attr in (("searchCriteria.sourceRefName", "head"), ("searchCriteria.targetRefName", "base")):
+            if key in params:
+                found = [p for p in found if "refs/heads/" + getattr(p, attr) == params[key]]
+        raise _Reply(200, {"value": [_azure_json(p) for p in found], "count": len(found)})
+    if not rest and method == "POST":
+        source, target = data.get("sourceRefName") or "", data.get("targetRefName") or ""
+        if not source.startswith("refs/heads/") or not target.startswith("refs/heads/") or not data.get("title"):
+            raise _Reply(400, {"message": "TF401398: The pull request cannot be activated because the source and/or "
+                                          "the target branch no longer exists, or the requested refs are not branches",
+                               "typeKey": "GitPullRequestCannotBeActivated"})
+        head, base = source[len("refs/heads/"):], target[len("refs/heads/"):]
+        if any(p.head == head and p.base == base for p in emu.open_prs("azure")):
+            raise _Reply(409, {"$id": "1", "innerException": None,
+                               "message": "TF401179: An active pull request for the source and target branch already "
+                                          "exists.",
+                               "typeName": "Microsoft.TeamFoundation.Git.Server.GitPullRequestExistsException, "
+                                           "Microsoft.TeamFoundation.Git.Server",
+                               "typeKey": "GitPullRequestExistsException", "errorCode": 0, "eventId": 3000})
+        reviewers = [str(r.get("id", "")).lower() for r in data.get("reviewers") or []]
+        unknown = [r for r in reviewers if r not in AZURE_USERS]
+        if unknown:
+            raise _Reply(400, {"message": f"The identity {unknown[0]} could not be found.",
+                               "typeKey": "IdentityNotFoundException"})
+        labels = [str(label.get("name")) for label in data.get("labels") or []]
+        pr = emu._new("azure", head, base, data["title"], data.get("description") or "", bool(data.get("isDraft")),
+                      reviewers=reviewers, labels=labels)
+        raise _Reply(201, _azure_json(pr))
+    if rest and rest[0].isdigit():
+        pr = emu._find("azure", int(rest[0]))
+        if len(rest) == 1 and method == "GET":
+            raise _Reply(200, _azure_json(pr))
+        if len(rest) == 1 and method == "PATCH":
+            for key, attr in (("title", "title"), ("description", "body"), ("isDraft", "draft")):
+                if key in data:
+                    setattr(pr, attr, data[key])
+            raise _Reply(200, _azure_json(pr))
+        if len(rest) == 3 and rest[1].lower() == "reviewers" and method == "PUT":
+            reviewer = rest[2].lower()
+            if reviewer not in AZURE_USERS:
+                raise _Reply(400, {"message": f"The identity {reviewer} could not be found."})
+            if reviewer not in pr.reviewers:
+                pr.reviewers.append(reviewer)
+            raise _Reply(200, _azure_reviewer(reviewer))
+        if len(rest) == 2 and rest[1].lower() == "labels" and method == "POST":
+            if data.get("name") not in pr.labels:
+                pr.labels.append(data["name"])
+            raise _Reply(200, _azure_label(data["name"]))
+    raise _Reply(404, {"message": "The resource cannot be found."})
+
+
+def _azure_reviewer(identity: str) -> dict:
+    return {"id": identity, "displayName": AZURE_USERS[identity], "vote": 0, "isRequired": False}
+
+
+def _azure_label(name: str) -> dict:
+    return {"id": f"00000000-0000-4000-8000-{sum(map(ord, name)):012d}", "name": name, "active": True}
+
+
+def _azure_json(pr: Pr) -> dict:
+    project = quote(AZURE_PROJECT)
+    return {
+        "pullRequestId": pr.number, "codeReviewId": pr.number, "status": "active" if pr.state == "open" else pr.state,
+        "isDraft": pr.draft, "title": pr.title, "description": pr.body, "creationDate": CREATED_AT,
+        "sourceRefName": f"refs/heads/{pr.head}", "targetRefName": f"refs/heads/{pr.base}",
+        "mergeStatus": "succeeded",
+        "url": f"https://dev.azure.com/{AZURE_ORG}/{AZURE_REPO_ID}/_apis/git/repositories/{AZURE_REPO_ID}"
+               f"/pullRequests/{pr.number}",
+        "repository": {"id": AZURE_REPO_ID, "name": AZURE_REPO, "project": {"name": AZURE_PROJECT},
+                       "webUrl": f"https://dev.azure.com/{AZURE_ORG}/{project}/_git/{AZURE_REPO}"},
+        "reviewers": [_azure_reviewer(r) for r in pr.reviewers],
+        "labels": [_azure_label(label) for label in pr.labels],
+    }
