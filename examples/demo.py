@@ -55,9 +55,15 @@ def main() -> None:
         "--html", str(OUT / "compare.html"))
     run("diff", "--source", str(sandbox), "--target", "git:main", "--repo", str(repo),
         "CustomField:Invoice__c.Days_Overdue__c")
-    run("convert", "--to", "source", str(sandbox), "--output-dir", str(OUT / "sandbox-source" / "force-app"),
-        "--project", str(EXAMPLES))
-    print(f"\nOpen {OUT / 'compare.html'} for the side-by-side report.")
+    run("hotfix", "--source", str(sandbox), "--base", "main", "--branch", "hotfix/INV-42-late-fee",
+        "--repo", str(repo), "--select", "CustomField:Invoice__c.Late_Fee__c",
+        "--select", "CustomField:Invoice__c.Days_Overdue__c", "--select", "CustomLabel:Invoice_Late_Fee_Notice",
+        "--select", "ApexClass:InvoiceService", "--with-dependencies",
+        "-m", "INV-42: late fee on invoices 30 days overdue; paid invoices are never overdue",
+        "--title", "INV-42: late fee on overdue invoices",
+        "--host-url", "https://github.com/acme/billing", "--dry-run")
+    print(f"\nThe hotfix branch is on the example origin: git -C {repo} log --stat origin/hotfix/INV-42-late-fee")
+    print(f"Open {OUT / 'compare.html'} for the side-by-side report.")
 
 
 if __name__ == "__main__":

@@ -319,3 +319,117 @@ def commit(source_spec, base, branch, selects, select_file, from_comparison, mes
         click.echo("Related changes not selected (add them, or use --with-dependencies):")
         for row in result.hints:
             click.echo(f"  {row.status:<8} {row.selector}")
+
+
+def _pr_output(result, as_json: bool) -> None:
+    from dataclasses import asdict
+
+    from .hosts import PlannedRequest
+
+    if isinstance(result, PlannedRequest):
+        if as_json:
+            click.echo(json.dumps({"method": result.method, "url": result.url, "body": result.body}, indent=1))
+        else:
+            click.echo(f"Would send: {result.method} {result.url}")
+            click.echo(json.dumps(result.body, indent=1))
+        return
+    for warning in result.warnings:
+        click.echo(f"sfhotfix: warning: {warning}", err=True)
+    if as_json:
+        click.echo(json.dumps(asdict(result), indent=1))
+    else:
+        verb = "Opened" if result.created else "Updated the open"
+        click.echo(f"{verb} pull request {result.number}: {result.url}")
+
+
+_PR_OPTIONS = [
+    click.option("--title", help="PR title (default: Hotfix: BRANCH)."),
+    click.option("--body-file", type=click.Path(path_type=Path), help="PR body (default: the components by type)."),
+    click.option("--draft", is_flag=True),
+    click.option("--reviewer", "reviewers", multiple=True, help="Reviewer (repeatable)."),
+    click.option("--label", "labels", multiple=True, help="Label (repeatable)."),
+    click.option("--host-url", help="The repository on its host, e.g. https://github.com/acme/repo (default: origin)."),
+    click.option("--host", "host_kind", type=click.Choice(["github", "gitlab", "bitbucket", "azure"]),
+                 help="The kind of host, for self-managed hosts whose name says nothing."),
+    click.option("--api-url", help="The host's REST API root when it is not where the host puts it."),
+    click.option("--dry-run", is_flag=True, help="Print the request instead of sending it."),
+]
+
+
+def _with(options):
+    def decorate(command):
+        for option in reversed(options):
+            command = option(command)
+        return command
+    return decorate
+
+
+@main.command()
+@click.option("--branch", required=True, help="The branch to open the pull request from.")
+@click.option("--base", help="The branch to merge into (default: the production branch of sfhotfix.toml, or main).")
+@_with(_PR_OPTIONS)
+@click.option("--repo", type=click.Path(path_type=Path), default=Path("."))
+@click.option("--json", "as_json", is_flag=True)
+def pr(branch, base, title, body_file, draft, reviewers, labels, host_url, host_kind, api_url, dry_run, repo,
+       as_json) -> None:
+    """Open the pull request of BRANCH on GitHub, GitLab, Bitbucket or Azure DevOps (or update the open one)."""
+    from .act.pr import PrRequest, open_pr
+
+    _pr_output(open_pr(PrRequest(branch, base, title, body_file, draft, reviewers, labels, host_url, host_kind,
+                                 api_url, dry_run, repo)), as_json)
+
+
+@main.command()
+@click.option("--source", "source_spec", required=True, help="The hotfix sandbox: org:ALIAS, a folder or a .zip.")
+@click.option("--base", help="The production branch (default: sfhotfix.toml's, or main).")
+@click.option("--branch", required=True, help="The hotfix branch to create.")
+@click.option("--select", "selects", multiple=True, help="A selector to commit (repeatable).")
+@click.option("--select-file", type=click.Path(path_type=Path))
+@click.option("--from-comparison", type=click.Path(path_type=Path))
+@click.option("--message", "-m", help="Commit message (default: the PR title).")
+@click.option("--push/--no-push", default=True, show_default=True, help="Push the branch to origin.")
+@click.option("--pr/--no-pr", "open_pr_too", default=True, show_default=True, help="Open the pull request.")
+@_with(_PR_OPTIONS)
+@click.option("--with-dependencies", is_flag=True)
+@click.option("--author")
+@click.option("--repo", type=click.Path(path_type=Path), default=Path("."))
+def hotfix(source_spec, base, branch, selects, select_file, from_comparison, message, push, open_pr_too, title,
+           body_file, draft, reviewers, labels, host_url, host_kind, api_url, dry_run, with_dependencies, author,
+           repo) -> None:
+    """The whole hotfix path: compare SOURCE with production, pick, commit, push, open the PR."""
+    from rich.console import Console
+
+    from .act.commit import CommitRequest
+    from .act.hotfix import HotfixRequest, compare_with_base, parse_pick, run_hotfix
+    from .act.pr import PrRequest
+    from .config import load_config
+    from .report.terminal import print_comparison
+
+    console = Console()
+    base = base or load_config(repo).pipeline.production_branch
+    title = title or f"Hotfix: {branch}"
+    request = CommitRequest(source_spec, base, branch, message or title, selects, select_file, from_comparison,
+                            repo, push, author, False, with_dependencies)
+    console.rule(f"1. Compare {source_spec} with {base}")
+    comparison = compare_with_base(request)
+    print_comparison(comparison.as_json(), console)
+    if not (selects or select_file or from_comparison):
+        rows = [r for r in comparison.rows if r.status != "identical"]
+        if not rows:
+            raise UsageError(f"{source_spec} and {base} do not differ: nothing to commit")
+        if not sys.stdin.isatty():
+            raise UsageError("pick what to commit with --select, --select-file or --from-comparison "
+                             "(the interactive picker needs a terminal)")
+        console.rule("2. Pick the components to commit")
+        for number, row in enumerate(rows, 1):
+            console.print(f"{number:>3}  {row.status:<8} {row.selector}", markup=False, highlight=False)
+        request.selectors = tuple(parse_pick(click.prompt("Rows to commit (e.g. 1,3-5 or all)"), rows))
+    console.rule(f"3. Commit to {branch}" + (" and push" if push else ""))
+    pr_request = PrRequest(branch, base, title, body_file, draft, reviewers, labels, host_url, host_kind, api_url,
+                           dry_run, repo) if open_pr_too else None
+    result, pull = run_hotfix(HotfixRequest(request, pr_request), comparison, lambda text: console.print(text))
+    for warning in result.warnings:
+        console.print(f"warning: {warning}", style="yellow", markup=False)
+    if pull is not None:
+        console.rule("4. Pull request")
+        _pr_output(pull, False)

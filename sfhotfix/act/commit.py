@@ -14,7 +14,7 @@ from pathlib import Path
 
 import git
 
-from ..compare import compare
+from ..compare import Comparison, compare
 from ..compare.engine import Row
 from ..errors import SfhotfixError, UsageError
 from .apply import Applier, RepoLayout
@@ -75,14 +75,20 @@ def open_repo(path: Path) -> git.Repo:
         raise UsageError(f"{path}: not a git repository") from None
 
 
-def resolve_base(repo: git.Repo, base: str) -> str:
-    """The commit of the base branch: the local branch, else origin's."""
+def base_ref(repo: git.Repo, base: str) -> str:
+    """The name under which the base branch exists: the local branch, else origin's."""
     for ref in (base, f"origin/{base}"):
         try:
-            return repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}")
+            repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}")
+            return ref
         except git.GitCommandError:
             continue
     raise UsageError(f"--base {base}: no such branch in {repo.working_dir} (nor origin/{base})")
+
+
+def resolve_base(repo: git.Repo, base: str) -> str:
+    """The commit of the base branch: the local branch, else origin's."""
+    return repo.git.rev_parse(f"{base_ref(repo, base)}^{{commit}}")
 
 
 def branch_exists(repo: git.Repo, branch: str) -> tuple[str | None, bool]:
@@ -100,7 +106,8 @@ def branch_exists(repo: git.Repo, branch: str) -> tuple[str | None, bool]:
     return local, on_remote
 
 
-def commit_selection(request: CommitRequest) -> CommitResult:
+def commit_selection(request: CommitRequest, comparison: Comparison | None = None) -> CommitResult:
+    """Commit the selection; ``comparison`` may be one already made of the source against the base."""
     repo = open_repo(request.repo)
     top = Path(repo.working_dir)
     if not _valid_branch_name(repo, request.branch):
@@ -112,7 +119,8 @@ def commit_selection(request: CommitRequest) -> CommitResult:
         raise UsageError(f"--branch {request.branch}: already exists {where} (use --reuse-branch to add to it)")
     start = local or base_commit
     selectors = read_selectors(request.selectors, request.select_file, request.from_comparison)
-    comparison = compare(request.source, f"git:{start}", repo=top, project_dir=request.project_dir)
+    if comparison is None:
+        comparison = compare(request.source, f"git:{start}", repo=top, project_dir=request.project_dir)
     rows, warnings = select_rows(comparison, selectors)
     hints = related_rows(comparison, rows)
     if request.with_dependencies:
