@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from .components import Component
-from .formats.convert import to_mdapi, to_source
+from .formats.convert import to_mdapi_files, to_source
 from .formats.manifest import build_manifest, manifest_members
-from .output import ensure_writable, write_files
+from .formats.parallel import convert_into
+from .output import ensure_writable
 from .registry import MetadataType, load_registry
 from .sources import open_source
 
@@ -53,9 +54,14 @@ def convert(src: Path, to: str, out_dir: Path, project_dir: Path, force: bool) -
     """Convert ``src`` into ``out_dir``; returns the number of files written and the unknown files."""
     ensure_writable(out_dir, force)
     source = open_source(src, project_dir, with_children=to == "mdapi")
+    registry = source.registry
     if to == "source":
-        output = to_source(source.resolved, source.tree, source.registry)
+        count = convert_into(source.resolved, source.tree, lambda r, t: to_source(r, t, registry), out_dir)
     else:
-        output = to_mdapi(source.resolved, source.tree, source.registry, source.project.source_api_version)
-    written = write_files(out_dir, output.files)
-    return len(written), source.resolved.unknown
+        def manifest() -> dict[str, bytes]:
+            members = manifest_members(source.resolved.components, registry, source.tree)
+            return {"package.xml": build_manifest(members, source.project.source_api_version)}
+
+        count = convert_into(source.resolved, source.tree, lambda r, t: to_mdapi_files(r, t, registry), out_dir,
+                             manifest)
+    return count, source.resolved.unknown

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import posixpath
+import shutil
 from pathlib import Path
 
 from .errors import UsageError
@@ -16,19 +18,24 @@ def ensure_writable(out_dir: Path, force: bool) -> None:
         raise UsageError(f"{out_dir}: output folder is not empty (use --force to write into it)")
 
 
-def write_files(out_dir: Path, files: dict[str, bytes]) -> list[Path]:
-    """Write every file below ``out_dir``; paths were checked not to climb out of it."""
-    root = out_dir.resolve()
-    targets = []
-    for rel in files:  # check every path before writing any, so a refusal leaves nothing behind
-        target = (root / rel).resolve()
-        if root not in target.parents:
-            raise UsageError(f"{rel}: path escapes the output folder {out_dir}; refused")
-        targets.append(target)
+def checked_relative(rel: str, out_dir: Path) -> str:
+    """``rel`` normalised; refused when absolute or when it climbs out of the output folder."""
+    normal = posixpath.normpath(rel.replace("\\", "/"))
+    if normal.startswith(("/", "../")) or normal in ("..", ".") or ":" in normal.split("/", 1)[0]:
+        raise UsageError(f"{rel}: path escapes the output folder {out_dir}; refused")
+    return normal
+
+
+def write_files(out_dir: Path, files: dict[str, bytes | Path]) -> list[Path]:
+    """Write every file below ``out_dir`` (bytes, or a file to copy); no path may climb out of it."""
+    targets = [out_dir / checked_relative(rel, out_dir) for rel in files]  # all checked before any write
     made: set[Path] = set()
     for target, data in zip(targets, files.values()):
         if target.parent not in made:
             os.makedirs(target.parent, exist_ok=True)
             made.add(target.parent)
-        target.write_bytes(data)
+        if isinstance(data, Path):
+            shutil.copyfile(data, target)
+        else:
+            target.write_bytes(data)
     return targets

@@ -45,6 +45,10 @@ class FolderTree:
     def read(self, path: str) -> bytes:
         return (self.root / path).read_bytes()
 
+    def local_path(self, path: str) -> Path:
+        """The file on disk, for copies that need not pass through memory."""
+        return self.root / path
+
 
 def safe_member_name(name: str, archive: str) -> str:
     """A zip entry's path, refused when it is absolute or climbs out of the folder it is extracted to."""

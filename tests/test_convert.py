@@ -95,3 +95,54 @@ def test_zip_source_converts_like_its_folder(realdata: Path, tmp_path: Path) -> 
     archive = shutil.make_archive(str(tmp_path / "retrieve"), "zip", project / "originalMdapi")
     convert(Path(archive), "source", tmp_path / "out", project, force=False)
     assert_same_tree(tmp_path / "out", project / "__snapshots__" / "verify-source-files.expected" / "force-app")
+
+
+def _decompose_both_ways(path: Path):
+    """The line-level shortcut's split of a file, and the exact path's, for the same file."""
+    import sfhotfix.formats.convert as convert_module
+    from sfhotfix.components import Component
+    from sfhotfix.formats import fast_split
+    from sfhotfix.registry import load_registry
+
+    registry = load_registry()
+    t = registry.by_suffix(path.suffix[1:])
+    data = path.read_bytes()
+    quick = fast_split.split(data, t, path.stem, registry, f"main/default/{t.directory_name}/{path.stem}")
+    exact = convert_module.Output()
+    original = convert_module.fast_split.split
+    convert_module.fast_split.split = lambda *args, **kwargs: None
+    try:
+        convert_module._decompose(Component(t, path.stem, xml=path.name), data, "test", registry, exact)
+    finally:
+        convert_module.fast_split.split = original
+    return quick, exact.files
+
+
+def test_line_level_split_equals_the_exact_path_on_real_files(realdata: Path) -> None:
+    paths = sorted([*realdata.rglob("*.object"), *realdata.rglob("*.objectTranslation"),
+                    *Path(__file__).resolve().parents[1].joinpath("examples").rglob("*.object")])
+    taken = 0
+    for path in paths:
+        quick, exact = _decompose_both_ways(path)
+        if quick is not None:
+            taken += 1
+            assert quick == exact, path
+    assert taken >= len(paths) // 3  # the shortcut is really used on retrieved files
+
+
+def test_line_level_split_declines_what_it_cannot_write_exactly(tmp_path: Path) -> None:
+    head = '<?xml version="1.0" encoding="UTF-8"?>\n<CustomObject xmlns="http://soap.sforce.com/2006/04/metadata">\n'
+    bodies = [
+        "    <label>It's</label>\n",                        # a raw quote is escaped by the converter
+        "    <label> padded</label>\n",                     # text is trimmed
+        "    <!-- note -->\n",                              # comments are glued
+        "    <a>1</a>\n    <b>2</b>\n    <a>3</a>\n",       # repeated out of sequence: regrouped
+        '    <label xml:lang="en">x</label>\n',              # attributes
+        "  <label>two-space</label>\n",                     # another indentation
+    ]
+    for n, body in enumerate(bodies):
+        path = tmp_path / f"E{n}__c.object"
+        path.write_text(head + body + "</CustomObject>\n")
+        quick, exact = _decompose_both_ways(path)
+        assert quick is None, body
+        assert exact  # the exact path still converts it

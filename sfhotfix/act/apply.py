@@ -193,10 +193,11 @@ class Applier:
         if self.source.resolved.format == self.layout.format:
             out = {_relative_to_package(p, whole, self.layout.format): tree.read(p) for p in _all_files(whole)}
         elif self.layout.format == "source":
-            out = to_source(resolved, tree, self.source.registry).files
+            output = to_source(resolved, tree, self.source.registry)
+            out = {name: output.data(name) for name in output.files}
         else:
-            out = to_mdapi(resolved, tree, self.source.registry, self.source.project.source_api_version).files
-            out.pop("package.xml", None)
+            output = to_mdapi(resolved, tree, self.source.registry, self.source.project.source_api_version)
+            out = {name: output.data(name) for name in output.files if name != "package.xml"}
         if component.parent is None:
             return out if self.layout.format == "mdapi" or not component.type.children else {
                 p: d for p, d in out.items() if _is_parent_file(p, component)}

@@ -12,14 +12,14 @@ import io
 import mimetypes
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from ..collation import sort_key
 from ..components import Component, ResolvedTree
 from ..errors import UsageError
 from ..registry import META_SUFFIX, MetadataType, Registry
 from ..tree import FileTree, safe_member_name
-from . import sdr_xml
+from . import fast_split, sdr_xml
 from .manifest import build_manifest, manifest_members
 
 SOURCE_ROOT = "main/default"
@@ -28,12 +28,24 @@ ZIP_CONTENT_TYPES = ("application/zip", "application/x-zip-compressed", "applica
 
 @dataclass
 class Output:
-    """Files to write, by path relative to the output folder, in the order they were produced."""
+    """Files to write, by path relative to the output folder, in the order they were produced.
 
-    files: dict[str, bytes] = field(default_factory=dict)
+    A file copied unchanged from a folder is kept as its path, so that writing it is a kernel copy
+    rather than a read and a write through Python (profiles of several megabytes are copied as they are).
+    """
+
+    files: dict[str, bytes | Path] = field(default_factory=dict)
 
     def add(self, path: str, data: bytes) -> None:
         self.files[path] = data
+
+    def copy(self, path: str, tree: FileTree, source_path: str) -> None:
+        local = tree.local_path(source_path) if hasattr(tree, "local_path") else None
+        self.files[path] = local if local is not None else tree.read(source_path)
+
+    def data(self, path: str) -> bytes:
+        value = self.files[path]
+        return value.read_bytes() if isinstance(value, Path) else value
 
 
 def _type_relative(path: str, t: MetadataType) -> str:
@@ -70,30 +82,34 @@ def _component_to_source(component: Component, tree: FileTree, registry: Registr
         _static_resource_to_source(component, tree, out)
     elif t.strategy == "mixedContent" and t.in_folder:
         for path in component.content:
-            out.add(f"{SOURCE_ROOT}/{path}", tree.read(path))
+            out.copy(f"{SOURCE_ROOT}/{path}", tree, path)
         if component.xml:
             stem = component.xml[: -len(META_SUFFIX)]
             base = stem.rsplit(".", 1)[0] if "." in stem.rsplit("/", 1)[-1] else stem
-            out.add(f"{SOURCE_ROOT}/{base}.{t.suffix}{META_SUFFIX}", tree.read(component.xml))
+            out.copy(f"{SOURCE_ROOT}/{base}.{t.suffix}{META_SUFFIX}", tree, component.xml)
     elif t.folder_content_type and component.xml:
         stem = component.xml[: -len(META_SUFFIX)]
-        out.add(f"{SOURCE_ROOT}/{stem}.{t.suffix}{META_SUFFIX}", tree.read(component.xml))
+        out.copy(f"{SOURCE_ROOT}/{stem}.{t.suffix}{META_SUFFIX}", tree, component.xml)
     elif t.has_content_file or t.strategy in ("bundle", "digitalExperience", "uiBundle", "mixedContent"):
         for path in component.files:
-            out.add(f"{SOURCE_ROOT}/{path}", tree.read(path))
+            out.copy(f"{SOURCE_ROOT}/{path}", tree, path)
     else:
         for path in component.files:
             target = path if path.endswith(META_SUFFIX) else path + META_SUFFIX
-            out.add(f"{SOURCE_ROOT}/{target}", tree.read(path))
+            out.copy(f"{SOURCE_ROOT}/{target}", tree, path)
 
 
 def _decompose(component: Component, data: bytes, label: str, registry: Registry, out: Output) -> None:
     t = component.type
+    folder = f"{SOURCE_ROOT}/{t.directory_name}/{component.full_name}"
+    quick = fast_split.split(data, t, component.full_name, registry, folder)
+    if quick is not None:
+        out.files.update(quick)
+        return
     obj = sdr_xml.parse(data, f"{label}/{component.xml}")
     content = obj.get(t.name)
     if not isinstance(content, dict):
         content = {}
-    folder = f"{SOURCE_ROOT}/{t.directory_name}/{component.full_name}"
     parent: dict = {"@_xmlns": sdr_xml.NS_URL}
     children: list[tuple[str, bytes]] = []
     for key, value in content.items():
@@ -154,6 +170,13 @@ def _extension(content_type: str) -> str:
 
 def to_mdapi(resolved: ResolvedTree, tree: FileTree, registry: Registry, api_version: str) -> Output:
     """The metadata-API files of a source-format tree, with its package.xml."""
+    out = to_mdapi_files(resolved, tree, registry)
+    out.add("package.xml", build_manifest(manifest_members(resolved.components, registry, tree), api_version))
+    return out
+
+
+def to_mdapi_files(resolved: ResolvedTree, tree: FileTree, registry: Registry) -> Output:
+    """The metadata-API files of a source-format tree, without package.xml."""
     out = Output()
     merged: dict[str, list[Component]] = {}
     for component in resolved.components:
@@ -164,7 +187,6 @@ def to_mdapi(resolved: ResolvedTree, tree: FileTree, registry: Registry, api_ver
             _component_to_mdapi(component, tree, out)
     for group in merged.values():
         _recompose(group, tree, registry, out)
-    out.add("package.xml", build_manifest(manifest_members(resolved.components, registry, tree), api_version))
     return out
 
 
@@ -179,30 +201,30 @@ def _component_to_mdapi(component: Component, tree: FileTree, out: Output) -> No
     t = component.type
     if t.folder_content_type and component.xml:
         rel = _type_relative(component.xml, t)
-        out.add(rel[: -len(f".{t.suffix}{META_SUFFIX}")] + META_SUFFIX, tree.read(component.xml))
+        out.copy(rel[: -len(f".{t.suffix}{META_SUFFIX}")] + META_SUFFIX, tree, component.xml)
     elif t.strategy == "staticResource":
         _static_resource_to_mdapi(component, tree, out)
     elif t.strategy == "mixedContent" and t.in_folder:
         for path in component.content:
-            out.add(_type_relative(path, t), tree.read(path))
+            out.copy(_type_relative(path, t), tree, path)
         if component.xml:
             content_name = PurePosixPath(component.content[0]).name if component.content else component.full_name
             folder = _type_relative(component.xml, t).rsplit("/", 1)[0]
-            out.add(f"{folder}/{content_name}{META_SUFFIX}", tree.read(component.xml))
+            out.copy(f"{folder}/{content_name}{META_SUFFIX}", tree, component.xml)
     elif t.has_content_file or t.strategy in ("bundle", "digitalExperience", "uiBundle", "mixedContent"):
         for path in component.files:
-            out.add(_type_relative(path, t), tree.read(path))
+            out.copy(_type_relative(path, t), tree, path)
     else:
         for path in component.files:
             rel = _type_relative(path, t)
-            out.add(rel[: -len(META_SUFFIX)] if rel.endswith(META_SUFFIX) else rel, tree.read(path))
+            out.copy(rel[: -len(META_SUFFIX)] if rel.endswith(META_SUFFIX) else rel, tree, path)
 
 
 def _static_resource_to_mdapi(component: Component, tree: FileTree, out: Output) -> None:
     t = component.type
     base = f"{t.directory_name}/{component.full_name}"
     if component.xml:
-        out.add(f"{base}.{t.suffix}{META_SUFFIX}", tree.read(component.xml))
+        out.copy(f"{base}.{t.suffix}{META_SUFFIX}", tree, component.xml)
     inside = [p for p in component.content if f"/{component.full_name}/" in p]
     if inside:
         buffer = io.BytesIO()
@@ -213,7 +235,7 @@ def _static_resource_to_mdapi(component: Component, tree: FileTree, out: Output)
         out.add(f"{base}.{t.suffix}", buffer.getvalue())
     else:
         for path in component.content:
-            out.add(f"{base}.{t.suffix}", tree.read(path))
+            out.copy(f"{base}.{t.suffix}", tree, path)
 
 
 def _recompose(group: list[Component], tree: FileTree, registry: Registry, out: Output) -> None:

@@ -37,23 +37,33 @@ _CHARREF_GUARD = (b"&#", b"&amp;#")
 def parse(data: bytes, source: str) -> dict:
     """Read a metadata file into the converter's object form: ``{RootName: {...}}``."""
     root = parse_tree(data.replace(*_CHARREF_GUARD), source).getroot()
-    return {etree.QName(root).localname: _element(root)}
+    # namespace declarations below the root are rare; without them no element needs its nsmap looked at
+    nested_ns = data.count(b"xmlns") > len(root.nsmap)
+    return {etree.QName(root).localname: _element(root, nested_ns, True)}
 
 
-def _element(el: etree._Element) -> Node:
+def _element(el: etree._Element, nested_ns: bool, is_root: bool = False) -> Node:
+    if not is_root and not nested_ns and not len(el) and not el.attrib:
+        text = el.text  # a leaf: its trimmed text, as the converter reads it
+        return text.strip() if text else ""
     obj: dict = {}
     texts: list[str] = []
     if el.text:
         texts.append(el.text)
     for child in el:
-        if child.tag is etree.Comment:
+        tag = child.tag
+        if tag is etree.Comment:
             _add(obj, COMMENT, child.text.replace("&amp;#", "&#") if child.text else "")
-        elif isinstance(child.tag, str):
-            _add(obj, etree.QName(child).localname, _element(child))
+        elif isinstance(tag, str):
+            if not nested_ns and not len(child) and not child.attrib:  # a leaf, inline for speed
+                value: Node = child.text.strip() if child.text else ""
+            else:
+                value = _element(child, nested_ns)
+            _add(obj, tag[tag.rfind("}") + 1:], value)
         if child.tail:
             texts.append(child.tail)
     text = "".join(t.strip() for t in texts)
-    attributes = _attributes(el)
+    attributes = _attributes(el) if is_root or nested_ns or el.attrib else {}
     if text:
         if not obj and not attributes:
             return text
@@ -103,6 +113,8 @@ def build(obj: dict) -> bytes:
 
 
 def escape(text: str) -> str:
+    if "&" not in text and "<" not in text and ">" not in text and "'" not in text and '"' not in text:
+        return text
     text = _AMP_NOT_CHARREF.sub("&amp;", text)
     return text.replace(">", "&gt;").replace("<", "&lt;").replace("'", "&apos;").replace('"', "&quot;")
 
@@ -115,9 +127,14 @@ def _j2x(obj: dict, level: int) -> tuple[str, list[str]]:
             attrs += f' {key[2:]}="{escape(value)}"'
         elif isinstance(value, list):
             for item in value:
-                out.append(_node(item, key, level))
+                if isinstance(item, str) and item and key[0] != "#" and key != CDATA:
+                    out.append(f"{INDENT * level}<{key}>{escape(item)}</{key}>\n")  # a leaf, inline
+                else:
+                    out.append(_node(item, key, level))
         elif key == TEXT:
             out.append(escape(value))
+        elif isinstance(value, str) and value and key[0] != "#" and key != CDATA:
+            out.append(f"{INDENT * level}<{key}>{escape(value)}</{key}>\n")  # a leaf, inline
         else:
             out.append(_node(value, key, level))
     return attrs, out

@@ -29,7 +29,8 @@ def deploy_zip(path: Path, project_dir: Path | None = None) -> bytes:
     source = open_source(path, project_dir)
     files: dict[str, bytes]
     if source.resolved.format == "source":
-        files = to_mdapi(source.resolved, source.tree, source.registry, source.project.source_api_version).files
+        output = to_mdapi(source.resolved, source.tree, source.registry, source.project.source_api_version)
+        files = {name: output.data(name) for name in output.files}
     else:
         files = {p: source.tree.read(p) for c in source.resolved.components for p in c.files}
         files["package.xml"] = build_manifest(manifest_members(source.resolved.components, source.registry,
