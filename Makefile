@@ -20,6 +20,12 @@ test: venv
 demo: venv
 	$(BIN)/python examples/demo.py
 
+# record the org and Git-host cassettes again, against the emulators in tests/ (no real org or host)
+cassettes: venv
+	rm -f cassettes/org/*.yaml
+	SFHOTFIX_RECORD=all $(BIN)/python -m pytest -q tests/test_org.py
+	SFHOTFIX_RECORD=all $(BIN)/python -m pytest -q tests/test_hosts.py
+
 bench: venv
 	$(BIN)/python benchmarks/convert.py
 

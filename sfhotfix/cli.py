@@ -177,14 +177,17 @@ def diff(source_spec, target_spec, repo, project_dir, types, exclude_types, name
 
 _TARGET_ORG = click.option("--target-org", "-o", help="sf CLI alias or username, or an [orgs] name of sfhotfix.toml; "
                            "default: the SF_* environment variables.")
-_WAIT = click.option("--wait", "wait_minutes", type=float, default=30.0, show_default=True,
-                     help="Minutes to poll before giving up (exit code 4).")
+def _WAIT(command):
+    command = click.option("--poll-interval", type=click.FloatRange(0.0, 60.0), default=1.0, show_default=True,
+                           help="Seconds before the first status check (then growing by half, up to 10 s).")(command)
+    return click.option("--wait", "wait_minutes", type=float, default=30.0, show_default=True,
+                        help="Minutes to poll before giving up (exit code 4).")(command)
 
 
-def _polling(wait_minutes: float):
+def _polling(wait_minutes: float, poll_interval: float):
     from .org.retrieve import Polling
 
-    return Polling(timeout=wait_minutes * 60)
+    return Polling(first=poll_interval, cap=max(10.0, poll_interval), timeout=wait_minutes * 60)
 
 
 @main.command()
@@ -198,7 +201,8 @@ def _polling(wait_minutes: float):
 @click.option("--force", is_flag=True, help="Write into a non-empty output folder.")
 @_WAIT
 @click.option("--json", "as_json", is_flag=True)
-def retrieve(target_org, types, manifest, out_dir, fmt, project_dir, parallel, force, wait_minutes, as_json) -> None:
+def retrieve(target_org, types, manifest, out_dir, fmt, project_dir, parallel, force, wait_minutes, poll_interval,
+             as_json) -> None:
     """Retrieve metadata from an org, chunked under the API limits and in parallel."""
     from rich.progress import Progress
 
@@ -208,7 +212,7 @@ def retrieve(target_org, types, manifest, out_dir, fmt, project_dir, parallel, f
     with Progress(transient=True, disable=as_json) as progress:
         task = progress.add_task("Retrieving", total=None)
         report = retrieve_to_folder(target_org, type_list, manifest, out_dir, fmt, project_dir, parallel, force,
-                                    _polling(wait_minutes),
+                                    _polling(wait_minutes, poll_interval),
                                     lambda what, done, total: progress.update(task, completed=done, total=total))
     for warning in report.warnings:
         click.echo(f"sfhotfix: warning: {warning}", err=True)
@@ -259,26 +263,27 @@ def _run_deploy(action: str, as_json: bool, run) -> None:
 @main.command()
 @_deploy_options
 @click.argument("src", type=click.Path(path_type=Path))
-def validate(target_org, test_level, tests, project_dir, wait_minutes, as_json, src) -> None:
+def validate(target_org, test_level, tests, project_dir, wait_minutes, poll_interval, as_json, src) -> None:
     """Validate SRC against an org: a check-only deploy with the chosen Apex test level."""
     from .org.actions import validate as run
 
     test_list = [t.strip() for t in (tests or "").split(",") if t.strip()]
     _run_deploy("Validation", as_json, lambda update: run(target_org, src, test_level, test_list, project_dir,
-                                                            _polling(wait_minutes), update))
+                                                            _polling(wait_minutes, poll_interval), update))
 
 
 @main.command()
 @_deploy_options
 @click.option("--validated-id", help="Quick-deploy this validation instead of deploying SRC.")
 @click.argument("src", type=click.Path(path_type=Path), required=False)
-def deploy(target_org, test_level, tests, project_dir, wait_minutes, as_json, validated_id, src) -> None:
+def deploy(target_org, test_level, tests, project_dir, wait_minutes, poll_interval, as_json, validated_id, src) -> None:
     """Deploy SRC to an org, or quick-deploy a validated id."""
     from .org.actions import deploy as run
 
     test_list = [t.strip() for t in (tests or "").split(",") if t.strip()]
     _run_deploy("Deployment", as_json, lambda update: run(target_org, src, validated_id, test_level, test_list,
-                                                            project_dir, _polling(wait_minutes), update))
+                                                            project_dir, _polling(wait_minutes, poll_interval),
+                                                            update))
 
 
 @main.command()

@@ -109,8 +109,8 @@ def _types_of(sources) -> list[str]:
 
 
 def _add_org_columns(row: Row, properties: dict) -> None:
-    key = (row.type, row.full_name) if not row.type.count(".") else row.parent
-    props = properties.get(key) if key else None
+    """Who changed a component last, and when; a child or subcomponent inherits its parent's."""
+    props = properties.get((row.type, row.full_name)) or (properties.get(row.parent) if row.parent else None)
     if props is not None:
         row.extra["changedBy"] = props.last_modified_by_name
         row.extra["changedOn"] = props.last_modified_date
