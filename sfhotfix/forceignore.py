@@ -14,7 +14,10 @@ class ForceIgnore:
     """Answers whether a path (relative, posix) is ignored."""
 
     def __init__(self, lines: list[str] | tuple[str, ...] = ()):
-        self._spec = pathspec.GitIgnoreSpec.from_lines([*DEFAULT_PATTERNS, *lines])
+        patterns = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+        # the defaults alone are answered by string tests: matching every path of a large tree with
+        # pathspec costs more than resolving it
+        self._spec = pathspec.GitIgnoreSpec.from_lines([*DEFAULT_PATTERNS, *patterns]) if patterns else None
 
     @classmethod
     def from_directory(cls, directory: Path | None) -> "ForceIgnore":
@@ -23,4 +26,8 @@ class ForceIgnore:
         return cls()
 
     def denies(self, path: str) -> bool:
-        return self._spec.match_file(path)
+        if self._spec is not None:
+            return self._spec.match_file(path)
+        name = path.rsplit("/", 1)[-1]
+        return (name.endswith(".dup") or name in ("package2-descriptor.json", "package2-manifest.json")
+                or path.startswith(".") or "/." in path)

@@ -74,8 +74,10 @@ def resolve(
     """Every component of ``tree``; files no type claims are listed in ``unknown``, never dropped."""
     files = tree.files()
     forceignore = forceignore or ForceIgnore()
-    kept = [f for f in files if not forceignore.denies(f)]
-    ignored = [f for f in files if forceignore.denies(f)]
+    kept: list[str] = []
+    ignored: list[str] = []
+    for path in files:
+        (ignored if forceignore.denies(path) else kept).append(path)
     fmt = fmt or detect_format(kept, registry)
     collector = _Collector()
     for path in kept:

@@ -47,6 +47,10 @@ class _SubTree:
     def read(self, path: str) -> bytes:
         return self._tree.read(path)
 
+    def __getattr__(self, name: str):
+        """Whatever else the tree offers (a git tree's blob ids, a folder's local paths)."""
+        return getattr(self._tree, name)
+
 
 def open_tree_spec(spec: str, repo: Path | None = None) -> FileTree:
     """The tree a SPEC names; ``git:`` specs read ``repo`` (default: the current directory)."""

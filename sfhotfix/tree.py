@@ -6,12 +6,24 @@ Paths are relative and use ``/``.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from .errors import UsageError
+
+
+def blob_id(data: bytes) -> str:
+    """The id git gives these bytes as a blob (SHA-1), so that any tree's files compare with a git tree's."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def fingerprint(tree: "FileTree", path: str) -> str:
+    """A file's git blob id: free for a git revision, hashed from the bytes for any other tree."""
+    known = getattr(tree, "fingerprint", None)
+    return known(path) if known is not None else blob_id(tree.read(path))
 
 
 class FileTree(Protocol):

@@ -21,14 +21,14 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable, TextIO
+from typing import Any, Callable, Iterable, TextIO, TypeVar
 
 from lxml import etree
 
 from ..compare.xmldiff import TypeFacts, element_children, entry_key, grouped, local, plain
 from ..errors import UsageError
 from ..registry import META_SUFFIX, MetadataType, Registry, load_registry
-from ..xmlio import XmlDocument, parse
+from ..xmlio import parse, parse_tree
 from .xmlmerge import adopt, insert_entry, insert_new, remove, sync
 
 DRIVER = "sfhotfix-metadata"
@@ -52,6 +52,9 @@ KeySpec = dict[str, "tuple[str, ...] | None"]
 """Keyed lists by dotted element path; None: an in-file child named by fullName or name, decided per file."""
 
 
+_Parsed = TypeVar("_Parsed")
+
+
 class Unresolved(Exception):
     """The merge cannot be decided entry by entry; the message says why (shown by git on stderr)."""
 
@@ -60,13 +63,12 @@ class Unresolved(Exception):
 
 
 def type_for_path(path: str, registry: Registry) -> MetadataType | None:
-    """The metadata type of the XML file at repository path ``path``, or None when it is not metadata XML.
+    """The metadata type of the XML file at repository path ``path``; None when it holds no metadata XML.
 
-    Source format marks metadata XML with ``-meta.xml`` (``Admin.profile-meta.xml``, and child files of
-    decomposed types such as ``objects/A/fields/X.field-meta.xml``); metadata-API format uses the bare suffix
-    (``profiles/Admin.profile``) inside the type's folder, as the metadata API lays files out — a bare suffix
-    alone could be any file's (``README.md`` is not CustomMetadata) —, where a content file (``.cls``) is not
-    XML and child types have no files of their own.
+    Source format marks metadata XML with ``-meta.xml``: ``Admin.profile-meta.xml``, or a decomposed child's
+    file such as ``objects/A/fields/X.field-meta.xml``. Metadata-API format uses the bare suffix inside the
+    type's folder (``profiles/Admin.profile``); the folder is required because a bare suffix alone can be any
+    file's (``README.md`` is no CustomMetadata), and a content file (``X.cls``) is not XML.
     """
     parts = PurePosixPath(path).parts
     name = parts[-1] if parts else ""
@@ -121,27 +123,28 @@ def merge_documents(base: bytes, ours: bytes, theirs: bytes, path: str, registry
     """The merge of three versions of the metadata file at ``path``, written in *our* file's form.
 
     ``base`` may be empty (both sides added the file). Raises :class:`Unresolved` when the type has no keyed
-    lists, a version does not parse, or the sides really conflict.
+    lists, a version does not parse, or the sides really conflict; its message leaves the path to the caller.
     """
     registry = registry or load_registry()
     t = type_for_path(path, registry)
     if t is None or not is_mergeable(t, registry):
-        raise Unresolved(f"{path}: not a metadata XML file with keyed entries")
-    ours_doc = _parse_side(ours, path, "ours")
-    theirs_root = _parse_side(theirs, path, "theirs").root
-    base_root = _parse_side(base, path, "base").root if base.strip() else None
+        raise Unresolved("not metadata XML with keyed entries")
+    ours_doc = _parse_side(ours, "ours", parse)
+    theirs_root = _parse_side(theirs, "theirs", parse_tree).getroot()
+    base_root = _parse_side(base, "base", parse_tree).getroot() if base.strip() else None
     roots = [r for r in (base_root, ours_doc.root, theirs_root) if r is not None]
     if len({r.tag for r in roots}) != 1:
-        raise Unresolved(f"{path}: the root elements differ ({', '.join(sorted({r.tag for r in roots}))})")
+        raise Unresolved(f"the root elements differ ({', '.join(sorted({r.tag for r in roots}))})")
     facts = TypeFacts(_concrete_keys(merge_keys(t, registry), roots), t.unordered_lists)
     merge_element(base_root, ours_doc.root, theirs_root, facts)
     return ours_doc.to_bytes()
 
 
-def _parse_side(data: bytes, path: str, side: str) -> XmlDocument:
-    """One version, parsed safely; a malformed one (say, with conflict markers) is left to git."""
+def _parse_side(data: bytes, side: str, parser: Callable[[bytes, str], _Parsed]) -> _Parsed:
+    """One version, parsed safely (only ours with the lexical record the writer needs: base and theirs are
+    only read); a malformed one, say with conflict markers, is left to git."""
     try:
-        return parse(data, f"{path} ({side})")
+        return parser(data, side)
     except UsageError as error:
         raise Unresolved(str(error)) from None
 
@@ -245,6 +248,8 @@ def _merge_keyed(parent: etree._Element, tag: str, b_items: list[etree._Element]
 
     for name in _union(t_map, o_map, b_map):
         b, o, t = b_map.get(name), o_map.get(name), t_map.get(name)
+        if _same_bytes(t, o) or _same_bytes(t, b):
+            continue  # the common case, decided without walking the entries
         pb, po, pt = meaning(b), meaning(o), meaning(t)
         if po == pt or pt == pb:
             continue  # the same on both sides, or theirs left it alone: ours stands
@@ -257,6 +262,13 @@ def _merge_keyed(parent: etree._Element, tag: str, b_items: list[etree._Element]
             insert_entry(parent, tag, t, key, order)
         else:
             sync(o, t, facts, path)
+
+
+def _same_bytes(a: etree._Element | None, b: etree._Element | None) -> bool:
+    """Equal serialisations mean equal meaning; a cheap test that spares most entries of a large file."""
+    if a is None or b is None:
+        return a is b
+    return etree.tostring(a, with_tail=False) == etree.tostring(b, with_tail=False)
 
 
 def _conflict_kind(base: Any, ours: Any, theirs: Any) -> str:
@@ -337,7 +349,7 @@ def run_merge_driver(base_file: Path, ours_file: Path, theirs_file: Path, repo_p
         merged = merge_documents(base_file.read_bytes(), ours_file.read_bytes(), theirs_file.read_bytes(),
                                  repo_path, registry)
     except Unresolved as reason:
-        print(f"sfhotfix merge-driver: {reason}; leaving it to git's text merge", file=err)
+        print(f"sfhotfix merge-driver: {repo_path}: {reason}; leaving it to git's text merge", file=err)
         return git_merge_file(ours_file, base_file, theirs_file)
     except Exception as error:  # noqa: BLE001 - see the docstring: fall back rather than fail the merge
         print(f"sfhotfix merge-driver: {repo_path}: internal error ({error!r}); leaving it to git's text merge",

@@ -164,7 +164,7 @@ def _window(s: Unit, t: Unit) -> tuple[list[etree._Element], list[etree._Element
     """The top-level elements of each side that overlap the bytes where two single files differ."""
     if s.xml is None or t.xml is None or len(s.signature) != 1 or len(t.signature) != 1:
         return None
-    s_lines, t_lines = differing_lines(s.signature[0], t.signature[0])
+    s_lines, t_lines = differing_lines(s.file_bytes(), t.file_bytes())
     return children_touching(s.xml, s_lines), children_touching(t.xml, t_lines)
 
 

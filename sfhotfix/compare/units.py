@@ -2,8 +2,9 @@
 
 A CustomField is one unit whether it sits in ``objects/A.object`` (metadata-API format) or in
 ``objects/A/fields/F.field-meta.xml`` (source format); its parent's unit leaves the child elements out.
-Each unit carries the bytes that hold it (``signature``) so that equal files compare without parsing,
-and parses lazily, each file at most once.
+Each unit carries the git blob ids of the files that hold it (``signature``) so that equal files compare
+without being parsed — between two git revisions without even being read — and parses lazily, each file
+at most once.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from lxml import etree
 from ..components import Component
 from ..registry import MetadataType, Registry
 from ..sources import Source
+from ..tree import fingerprint
 from ..xmlio import new_document, parse_tree
 from .xmldiff import TypeFacts, entry_key, local
 
@@ -32,7 +34,7 @@ class Unit:
     full_name: str
     type: MetadataType | None
     parent: tuple[str, str] | None
-    signature: tuple[bytes, ...]
+    signature: tuple[str, ...]
     load_xml: Callable[[], etree._Element | None]
     content: dict[str, Callable[[], bytes]] = field(default_factory=dict)
     # child element names left out of this unit's XML (its children are units of their own)
@@ -42,10 +44,16 @@ class Unit:
     component: Component | None = None
     # True when the unit's XML is an element inside its parent's file, not a file of its own
     in_file: bool = False
+    read_file: Callable[[str], bytes] | None = None
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.type_name, self.full_name)
+
+    def file_bytes(self) -> bytes:
+        """The bytes of the unit's only file (for units held by one file)."""
+        assert self.read_file is not None
+        return self.read_file(self.files[0])
 
     @cached_property
     def xml(self) -> etree._Element | None:
@@ -68,6 +76,9 @@ class _Files:
 
     def data(self, path: str) -> bytes:
         return self.source.tree.read(path)
+
+    def fingerprint(self, path: str) -> str:
+        return fingerprint(self.source.tree, path)
 
     def root(self, path: str) -> etree._Element:
         if path not in self._trees:
@@ -94,11 +105,11 @@ def collect_units(source: Source) -> dict[tuple[str, str], Unit]:
     units: dict[tuple[str, str], Unit] = {}
     for component in source.resolved.components:
         for unit in _component_units(component, files, registry):
+            unit.read_file = files.data
             units[unit.key] = unit
     for path in source.resolved.unknown:
-        data = files.data(path)
-        units[(UNKNOWN, path)] = Unit(UNKNOWN, path, None, None, (data,), lambda: None,
-                                      {path.rsplit("/", 1)[-1]: (lambda d=data: d)}, files=[path])
+        units[(UNKNOWN, path)] = Unit(UNKNOWN, path, None, None, (files.fingerprint(path),), lambda: None,
+                                      {path.rsplit("/", 1)[-1]: (lambda p=path: files.data(p))}, files=[path])
     return units
 
 
@@ -108,7 +119,7 @@ def _component_units(component: Component, files: _Files, registry: Registry) ->
     content = {_content_name(component, p): (lambda p=p: files.data(p)) for p in component.content}
     skip = frozenset(c.xml_element or c.directory_name for c in registry.children_of(t))
     in_file = [c for c in component.children if c.xml is None]
-    signature = tuple(files.data(p) for p in component.files)
+    signature = tuple(files.fingerprint(p) for p in component.files)
     load = (lambda p=xml_path: files.root(p)) if xml_path else (lambda: None)
     parent = Unit(t.name, component.full_name, t, None, signature, load, content, skip, component.files, component)
     units = [parent]
@@ -120,13 +131,13 @@ def _component_units(component: Component, files: _Files, registry: Registry) ->
         if child.xml is not None:
             child_path = child.xml
             units.append(Unit(child.type.name, child.full_name, child.type, component.key,
-                              (files.data(child_path),), lambda p=child_path: files.root(p), files=[child_path],
-                              component=child))
+                              (files.fingerprint(child_path),), lambda p=child_path: files.root(p),
+                              files=[child_path], component=child))
     return units
 
 
 def _in_file_child(child: Component, parent: Component, files: _Files, xml_path: str,
-                   signature: tuple[bytes, ...]) -> Unit:
+                   signature: tuple[str, ...]) -> Unit:
     t = child.type
     element = t.xml_element or t.directory_name
     key_elements = t.unique_id_elements()

@@ -286,10 +286,13 @@ def _safe_comment(value: str) -> str:
 
 @dataclass(frozen=True)
 class Pruned:
-    """What sgd keeps of a changed file: the document to write, and whether anything in it changed."""
+    """What sgd keeps of a changed file: the document to write, whether anything in it changed, and for the
+    tags asked for (a Workflow's ``alerts``…) the keys of the entries new or changed, and of those deleted."""
 
     xml: bytes
     empty: bool
+    changed: dict[str, list[str]] = field(default_factory=dict)
+    deleted: dict[str, list[str]] = field(default_factory=dict)
 
 
 def root_key(document: dict) -> str:
@@ -311,7 +314,7 @@ def _as_list(value: Node | None) -> list:
     return [value] if value else []
 
 
-def prune(before: dict, after: dict, keys: dict[str, str]) -> Pruned:
+def prune(before: dict, after: dict, keys: dict[str, str], members: frozenset[str] = frozenset()) -> Pruned:
     """sgd's JsonTransformer: ``after`` cut down to the entries that differ from ``before``.
 
     Each element under the root is judged by the key sgd's metadata gives its tag (``keys``: tag → key
@@ -335,7 +338,36 @@ def prune(before: dict, after: dict, keys: dict[str, str]) -> Pruned:
         empty = empty and not changed
         if kept:
             root[tag] = kept
-    return Pruned(build(out), empty)
+    changed_keys, deleted_keys = _members(old, new, keys, members)
+    return Pruned(build(out), empty, changed_keys, deleted_keys)
+
+
+def _members(old: dict, new: dict, keys: dict[str, str], members: frozenset[str]) -> tuple[dict, dict]:
+    """sgd's MetadataComparator for the ``members`` tags: keys of the entries new or differing from the first
+    entry of their key before, and keys of the entries before that no entry now has."""
+    changed: dict[str, list[str]] = {}
+    deleted: dict[str, list[str]] = {}
+    for tag in members:
+        key = keys.get(tag)
+        if key is None or key in (ARRAY_KEY, OBJECT_KEY):
+            continue
+        now, then = _as_list(new.get(tag)), _as_list(old.get(tag))
+        first: dict[object, Node] = {}
+        for item in then:
+            first.setdefault(_key_of(item, key), item)
+        present = set()
+        changed[tag] = []
+        for item in now:
+            k = _key_of(item, key)
+            present.add(k)
+            if isinstance(k, str) and (k not in first or first[k] != item):
+                changed[tag].append(k)
+        deleted[tag] = [k for k in (_key_of(item, key) for item in then) if isinstance(k, str) and k not in present]
+    return _nonempty(changed), _nonempty(deleted)
+
+
+def _nonempty(found: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {tag: keys for tag, keys in found.items() if keys}
 
 
 def _partial(old: list, new: list, key: str | None) -> tuple[list, bool]:
@@ -373,32 +405,40 @@ def _key_of(item: Node, key: str) -> object:
 # Parsing a 1 MB profile entry by entry in Python takes a tenth of a second, twice per changed file, while a
 # hotfix touches a few of its thousands of entries. Most of that is saved by reading each revision only down
 # to its root's children (the *entries*, kept as text) and parsing just the entries sgd keeps or whose text
-# differs: two entries with the same text parse to the same object. The shortcut applies to documents without
-# comments, CDATA, DOCTYPE or processing instructions after the prolog, whose root holds elements only and
-# whose entries do not nest an element of their own name (``<a><a/></a>``); anything else goes through
-# :func:`prune` on whole parses, which is what the shortcut is tested against.
+# differs: two entries with the same text parse to the same object. Entries are found by splitting at the
+# line breaks that start them (a file as Salesforce writes it: one entry per line group, all at one
+# indentation), each piece checked to be exactly one element; other layouts are found by a regular expression.
+# The shortcut applies to documents without comments, CDATA, DOCTYPE or processing instructions after the
+# prolog, whose root holds elements only and whose entries do not nest an element of their own name; anything
+# else goes through :func:`prune` on whole parses, which is what the shortcut is tested against. Like sgd,
+# neither path checks that a document is well-formed.
 
 _S = _JS_SPACE_CLASS
+_LAYOUT = " \t\n"
 _TAG_AT = re.compile(r"<([^\s/>!?]+)((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>")
 _PROLOG = re.compile(rf"(?:{_S}|<\?(?:[^?]|\?(?!>))*\?>)*")
-_LAYOUT = " \t\n"
 _ENTRY = re.compile(rf"(<([^\s/>!?]+)((?:[^>\"'/]|/(?!>)|\"[^\"]*\"|'[^']*')*)(?:/>|>(.*?)</\2{_S}*>))", re.S)
 _FLAT_BODY = re.compile(r"(?:[ \t\n]*(?:<([^\s/>!?]+)>[^<]*</\1>|<[^\s/>!?]+/>))*[ \t\n]*")
+_NAME_END = re.compile(r"[\s/>]")
+
+Entry = tuple[str, str]  # tag, text
 
 
 @dataclass
 class _Shallow:
     """A document read down to its root's children: the parsed shell (declaration, root attributes) and the
-    entries as ``(tag, text, attributes, body)``."""
+    entries, in order."""
 
     shell: dict
     root: str
-    entries: list[tuple[str, str, str, str | None]]
+    entries: list[Entry]
 
     @classmethod
     def read(cls, data: bytes) -> "_Shallow | None":
         """The document's entries, or None when the shortcut does not apply (see above)."""
-        text = data.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
+        text = data.decode("utf-8", "replace")
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
         if not text or "<!--" in text or "<![CDATA[" in text or "<!D" in text:
             return None
         root = _TAG_AT.match(text, _PROLOG.match(text).end())
@@ -406,22 +446,25 @@ class _Shallow:
             return None
         name = root.group(1)
         end = text.rfind("</")
-        if end < root.end() or js_trim(text[end + 2:]) != name + ">" and not _closes(text[end + 2:], name):
+        if end < root.end() or not _closes(text[end + 2:], name):
             return None
         region = text[root.end():end]
-        found = _ENTRY.findall(region)
-        joined = "".join(entry[0] for entry in found)
-        gap = len(region) - len(joined)
-        if gap != sum(region.count(c) - joined.count(c) for c in _LAYOUT):
-            return None  # text at the root, or an entry nesting its own name
-        entries = [(tag, raw, attributes, None if raw.endswith("/>") else body) for raw, tag, attributes, body in found]
+        entries = _split_entries(region)
+        if entries is None:
+            entries = _match_entries(region)
+        if entries is None:
+            return None
         return cls(parse(text[:root.end()] + f"</{name}>"), name, entries)
 
-    def groups(self) -> dict[str, list[tuple[str, str, str | None]]]:
+    def groups(self) -> dict[str, list[Entry]]:
         """Entries by tag, tags in order of first appearance (the order sgd's object keeps)."""
-        out: dict[str, list[tuple[str, str, str | None]]] = {}
-        for tag, raw, attributes, body in self.entries:
-            out.setdefault(tag, []).append((raw, attributes, body))
+        out: dict[str, list[Entry]] = {}
+        for entry in self.entries:
+            group = out.get(entry[0])
+            if group is None:
+                out[entry[0]] = [entry]
+            else:
+                group.append(entry)
         return out
 
 
@@ -434,13 +477,59 @@ def _closes(rest: str, name: str) -> bool:
     return gt >= 0 and not js_trim(closing[:gt]) and not js_trim(closing[gt + 1:])
 
 
+def _split_entries(region: str) -> list[Entry] | None:
+    """The root's children split at the line breaks before them, each piece checked to be one element."""
+    first = region.find("<")
+    if first < 0:
+        return [] if not region.strip(_LAYOUT) else None
+    lead = region[:first]
+    if lead.strip(_LAYOUT) or "\n" not in lead:
+        return None
+    separator = re.compile(re.escape("\n" + lead.rsplit("\n", 1)[1]) + "<(?!/)")
+    entries: list[Entry] = []
+    for piece in separator.split(region[first + 1:]):
+        piece = piece.rstrip(_LAYOUT)
+        gt = piece.find(">")
+        tag = piece[:gt]
+        if not tag.isidentifier():
+            cut = _NAME_END.search(piece)
+            if cut is None:
+                return None
+            tag = piece[:cut.start()]
+        if piece.endswith("/>") and gt == len(piece) - 1:
+            entries.append((tag, "<" + piece))
+        elif piece.endswith(f"</{tag}>") and (piece.count(tag) == 2 or _one_element(piece, tag)) \
+                and piece[gt - 1:gt] != "/":
+            entries.append((tag, "<" + piece))
+        else:
+            return None
+    return entries
+
+
+def _one_element(piece: str, tag: str) -> bool:
+    """Whether ``<piece`` is one element: its first end tag of its name is its last, and no element of that name
+    opens inside it."""
+    closing = f"</{tag}>"
+    return piece.find(closing) == len(piece) - len(closing) and piece.find(f"<{tag}>") < 0 \
+        and piece.find(f"<{tag} ") < 0 and piece.find(f"<{tag}\n") < 0 and piece.find(f"<{tag}\t") < 0
+
+
+def _match_entries(region: str) -> list[Entry] | None:
+    """The root's children by regular expression, for layouts the split does not fit."""
+    found = _ENTRY.findall(region)
+    joined = "".join(entry[0] for entry in found)
+    if len(region) - len(joined) != sum(region.count(c) - joined.count(c) for c in _LAYOUT):
+        return None  # text at the root, or an entry nesting its own name
+    return [(tag, raw) for raw, tag, _, _ in found]
+
+
 class _Entries:
     """One tag's entries on one side: their text, parsed values and keys, each computed once."""
 
-    def __init__(self, tag: str, entries: list[tuple[str, str, str | None]]):
+    def __init__(self, tag: str, entries: list[Entry]):
         self.tag = tag
-        self.raws = [raw for raw, _, _ in entries]
-        self._entries = entries
+        self.entries = entries
+        self.raws = [entry[1] for entry in entries]
         self._parsed: dict[int, Node] = {}
 
     def value(self, index: int) -> Node:
@@ -460,13 +549,15 @@ class _Entries:
 
     def key(self, index: int, key: str) -> object:
         """``entry[key]`` as sgd's Map sees it, read from the text when the entry holds leaf elements only."""
-        _, attributes, body = self._entries[index]
-        if body is None:
-            return None if attributes.strip(JS_SPACE) == "" else _key_of(self.value(index), key)
-        if attributes or not _FLAT_BODY.fullmatch(body):
+        raw = self.raws[index]
+        gt = raw.find(">")
+        if raw[gt - 1] == "/" or raw[1:gt] != self.tag:  # self-closing, or attributes: parse it
             return _key_of(self.value(index), key)
-        opening, empty = f"<{key}>", f"<{key}/>"
-        count = body.count(opening) + body.count(empty)
+        body = raw[gt + 1:len(raw) - len(self.tag) - 3]
+        if not _FLAT_BODY.fullmatch(body):
+            return _key_of(self.value(index), key)
+        opening = f"<{key}>"
+        count = body.count(opening) + body.count(f"<{key}/>")
         if count == 0:
             return None
         if count > 1:
@@ -477,17 +568,19 @@ class _Entries:
         return js_trim(body[at + len(opening):body.find("<", at + len(opening))])
 
 
-def prune_documents(before: bytes, after: bytes, keys: dict[str, str]) -> Pruned:
-    """:func:`prune` of two files, parsing only what it must (the same result, byte for byte)."""
-    old, new = (_Shallow.read(before) if before else None), _Shallow.read(after)
+def prune_documents(before: bytes, after: bytes, keys: dict[str, str], source: str = "",
+                    members: frozenset[str] = frozenset()) -> Pruned:
+    """:func:`prune` of two revisions of a file (``source`` names it in errors), parsing only what it must: the
+    same result, byte for byte."""
+    old, new = (_Shallow.read(before) if before else None), (_Shallow.read(after) if after else None)
     if new is None or old is None:
-        return prune(parse(before), parse(after), keys)
+        return prune(parse(before, source), parse(after, source), keys, members)
     old_groups = {tag: _Entries(tag, entries) for tag, entries in old.groups().items()}
+    new_groups = {tag: _Entries(tag, entries) for tag, entries in new.groups().items()}
     root: dict = {}
     empty = True
-    for tag, entries in new.groups().items():
-        kept, changed = _partial_entries(old_groups.get(tag, _Entries(tag, [])), _Entries(tag, entries),
-                                         keys.get(tag))
+    for tag, entries in new_groups.items():
+        kept, changed = _partial_entries(old_groups.get(tag) or _Entries(tag, []), entries, keys.get(tag))
         empty = empty and not changed
         if kept:
             root[tag] = kept
@@ -498,7 +591,40 @@ def prune_documents(before: bytes, after: bytes, keys: dict[str, str]) -> Pruned
     if DECLARATION_KEY in new.shell:
         out[DECLARATION_KEY] = new.shell[DECLARATION_KEY]
     out[new.root] = root
-    return Pruned(build(out), empty)
+    changed_keys, deleted_keys = _entry_members(old_groups, new_groups, keys, members)
+    return Pruned(build(out), empty, changed_keys, deleted_keys)
+
+
+def _entry_members(old: dict[str, _Entries], new: dict[str, _Entries], keys: dict[str, str],
+                   members: frozenset[str]) -> tuple[dict, dict]:
+    """:func:`_members` over entries as text."""
+    changed: dict[str, list[str]] = {}
+    deleted: dict[str, list[str]] = {}
+    for tag in members:
+        key = keys.get(tag)
+        if key is None or key in (ARRAY_KEY, OBJECT_KEY):
+            continue
+        now, then = _castable(new.get(tag)), _castable(old.get(tag))
+        first: dict[object, int] = {}
+        for i in range(len(then.raws)):
+            first.setdefault(then.key(i, key), i)
+        present = set()
+        changed[tag] = []
+        for i, raw in enumerate(now.raws):
+            k = now.key(i, key)
+            present.add(k)
+            match = first.get(k)
+            if isinstance(k, str) and (match is None or (raw != then.raws[match] and now.value(i) != then.value(match))):
+                changed[tag].append(k)
+        deleted[tag] = [k for k in (then.key(i, key) for i in range(len(then.raws))) if isinstance(k, str) and k not in present]
+    return _nonempty(changed), _nonempty(deleted)
+
+
+def _castable(entries: "_Entries | None") -> "_Entries":
+    """A tag's entries as castArray sees them: none when absent or a lone empty element."""
+    if entries is None or (len(entries.raws) == 1 and entries.value(0) == ""):
+        return _Entries("", [])
+    return entries
 
 
 def _partial_entries(old: _Entries, new: _Entries, key: str | None) -> tuple[list, bool]:
@@ -517,10 +643,26 @@ def _partial_entries(old: _Entries, new: _Entries, key: str | None) -> tuple[lis
         seen = {_identity(value) for value in old.values()} if misses else set()
         kept = [new.value(i) for i in misses if _identity(new.value(i)) not in seen]
     else:
-        by_key = {old.key(i, key): i for i in range(len(old.raws))}
-        kept = []
-        for i, raw in enumerate(new.raws):
-            match = by_key.get(new.key(i, key))
-            if match is None or (raw != old.raws[match] and new.value(i) != old.value(match)):
-                kept.append(new.value(i))
+        kept = _changed_by_key(old, new, key)
     return kept, bool(kept)
+
+
+def _changed_by_key(old: _Entries, new: _Entries, key: str) -> list:
+    """The new entries whose key is new, or whose entry of that key before (the last one: a Map) differs.
+
+    An entry whose text is also before has that entry's key, so only the others' keys are read."""
+    old_keys = [old.key(i, key) for i in range(len(old.raws))]
+    by_key = dict(zip(old_keys, range(len(old_keys))))
+    key_of_text = dict(zip(old.raws, old_keys))
+    kept = []
+    for i, raw in enumerate(new.raws):
+        known = key_of_text.get(raw, _MISSING)
+        if known is _MISSING or (isinstance(known, tuple) and known[:1] == ("object",)):
+            known = new.key(i, key)
+        match = by_key.get(known)
+        if match is None or (raw != old.raws[match] and new.value(i) != old.value(match)):
+            kept.append(new.value(i))
+    return kept
+
+
+_MISSING = object()
