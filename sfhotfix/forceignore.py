@@ -8,6 +8,7 @@ import pathspec
 
 # what Salesforce's converter ignores even without a .forceignore
 DEFAULT_PATTERNS = ("**/*.dup", "**/.*", "**/package2-descriptor.json", "**/package2-manifest.json")
+_PACKAGE2_FILES = ("package2-descriptor.json", "package2-manifest.json")
 
 
 class ForceIgnore:
@@ -28,6 +29,5 @@ class ForceIgnore:
     def denies(self, path: str) -> bool:
         if self._spec is not None:
             return self._spec.match_file(path)
-        name = path.rsplit("/", 1)[-1]
-        return (name.endswith(".dup") or name in ("package2-descriptor.json", "package2-manifest.json")
-                or path.startswith(".") or "/." in path)
+        return any(part.startswith(".") or part.endswith(".dup") or part in _PACKAGE2_FILES
+                   for part in path.split("/"))
