@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from .components import ResolvedTree
 from .errors import UsageError
@@ -36,13 +37,15 @@ class Source:
 class _SubTree:
     """The package directories of a project, as one tree."""
 
-    def __init__(self, tree: FileTree, prefixes: tuple[str, ...]):
+    def __init__(self, tree: FileTree, prefixes: tuple[str, ...], focus: Callable[[str], bool] | None = None):
         self._tree = tree
-        self._prefixes = tuple(p.rstrip("/") + "/" for p in prefixes)
+        self._prefixes = tuple(p.rstrip("/") + "/" if p else "" for p in prefixes)
+        self._focus = focus
         self.label = tree.label
 
     def files(self) -> list[str]:
-        return [f for f in self._tree.files() if f.startswith(self._prefixes)]
+        return [f for f in self._tree.files()
+                if f.startswith(self._prefixes) and (self._focus is None or self._focus(f))]
 
     def read(self, path: str) -> bytes:
         return self._tree.read(path)
@@ -63,7 +66,8 @@ def open_tree_spec(spec: str, repo: Path | None = None) -> FileTree:
 
 
 def open_source(spec: str | Path, project_dir: Path | None = None, with_children: bool = True,
-                repo: Path | None = None, org_types: list[str] | None = None) -> Source:
+                repo: Path | None = None, org_types: list[str] | None = None,
+                focus: Callable[[str], bool] | None = None) -> Source:
     """Resolve SPEC. The project (API version, presets, .forceignore) is ``project_dir``'s, else the tree's own.
 
     ``org:ALIAS`` retrieves ``org_types`` from the org first (see sfhotfix/org/source.py).
@@ -81,7 +85,9 @@ def open_source(spec: str | Path, project_dir: Path | None = None, with_children
         project = load_project(None)
     registry = load_registry(project.presets)
     if own_project:
-        tree = _SubTree(tree, project.package_directories)
+        tree = _SubTree(tree, project.package_directories, focus)
+    elif focus is not None:
+        tree = _SubTree(tree, ("",), focus)
     forceignore = _forceignore(tree, project, own_project)
     resolved = resolve(tree, registry, "source" if own_project else None, forceignore, with_children)
     return Source(tree, resolved, registry, project)

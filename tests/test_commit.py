@@ -214,3 +214,4 @@ def test_layout_referencing_a_missing_field_is_warned(tmp_path: Path) -> None:
                        "-m", "layout", "--select", "Layout:Invoice__c-Invoice Layout")
     assert code == 0
     assert "references Invoice__c.Late_Fee__c, which the base branch does not have" in err
+    assert "Invoice__c.Amount__c" not in err  # a field production has is not warned about

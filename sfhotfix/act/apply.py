@@ -11,7 +11,7 @@ updated or removed there alone, and a deleted component is removed and listed fo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 from lxml import etree
 
@@ -58,14 +58,14 @@ class Edits:
 
 
 class Applier:
-    """Applies rows of one comparison (source → base) to a base checkout at ``worktree``."""
+    """Applies rows of one comparison (source → base) as edits of the base's files, read from the base tree."""
 
-    def __init__(self, comparison: Comparison, layout: RepoLayout, worktree: Path, base_prefix: str = ""):
+    def __init__(self, comparison: Comparison, layout: RepoLayout, base_prefix: str = ""):
         assert comparison.source is not None and comparison.target is not None
         self.c = comparison
         self.source: Source = comparison.source
+        self.base: Source = comparison.target
         self.layout = layout
-        self.worktree = worktree
         self.base_prefix = base_prefix  # the base tree's path inside the repository
         self.edits = Edits()
 
@@ -76,8 +76,8 @@ class Applier:
 
     def document(self, repo_path: str) -> XmlDocument:
         if repo_path not in self.edits.documents:
-            data = (self.worktree / repo_path).read_bytes()
-            self.edits.documents[repo_path] = parse(data, repo_path)
+            base_path = repo_path[len(self.base_prefix) + 1:] if self.base_prefix else repo_path
+            self.edits.documents[repo_path] = parse(self.base.tree.read(base_path), repo_path)
         return self.edits.documents[repo_path]
 
     def source_unit(self, key: tuple[str, str]) -> Unit | None:

@@ -1,8 +1,10 @@
 """Commit selected components to a new branch cut from the base branch, without touching the user's checkout.
 
-All work happens in a temporary git worktree on a detached HEAD; the branch ref is created only once
-the commit exists (so a failure half-way leaves no branch), the worktree is always removed, and a
-push never forces. The user's working tree, index, HEAD and uncommitted changes are not read or written.
+All work happens in a temporary git worktree on a detached HEAD, made without a checkout (its index is
+read from the base commit, and only the files the commit changes are written into it, so a 50,000-file
+repository costs no more than a small one); the branch ref is created only once the commit exists (so
+a failure half-way leaves no branch), the worktree is always removed, and a push never forces. The
+user's working tree, index, HEAD and uncommitted changes are not read or written.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ import git
 from ..compare import Comparison, compare
 from ..compare.engine import Row
 from ..errors import SfhotfixError, UsageError
+from ..output import checked_relative
 from .apply import Applier, RepoLayout
-from .selection import missing_references, read_selectors, related_rows, select_rows
+from .selection import focus, missing_references, read_selectors, related_rows, select_rows
 
 ZERO = "0" * 40
 
@@ -120,7 +123,10 @@ def commit_selection(request: CommitRequest, comparison: Comparison | None = Non
     start = local or base_commit
     selectors = read_selectors(request.selectors, request.select_file, request.from_comparison)
     if comparison is None:
-        comparison = compare(request.source, f"git:{start}", repo=top, project_dir=request.project_dir)
+        from ..registry import load_registry
+
+        comparison = compare(request.source, f"git:{start}", repo=top, project_dir=request.project_dir,
+                             focus=focus(selectors, load_registry()) if not request.from_comparison else None)
     rows, warnings = select_rows(comparison, selectors)
     hints = related_rows(comparison, rows)
     if request.with_dependencies:
@@ -134,15 +140,20 @@ def commit_selection(request: CommitRequest, comparison: Comparison | None = Non
     layout = RepoLayout(target.resolved.format, "", target.project.default_directory)
     worktree = Path(tempfile.mkdtemp(prefix="sfhotfix-commit-"))
     try:
-        repo.git.worktree("add", "--detach", str(worktree), start)
-        applier = Applier(comparison, layout, worktree)
+        repo.git.worktree("add", "--no-checkout", "--detach", str(worktree), start)
+        wt = git.Repo(worktree)
+        wt.git.read_tree(start)
+        applier = Applier(comparison, layout)
         for row in _parents_first(rows):
             applier.apply(row)
-        changed = _write(worktree, applier.edits.finish())
+        written, removed = _write(worktree, applier.edits.finish(), target.tree)
+        changed = sorted(written + removed)
         if not changed:
             raise UsageError("nothing to commit: the selection changes no file on the base branch")
-        wt = git.Repo(worktree)
-        wt.git.add("--all", "--", *changed)
+        if written:
+            wt.git.add("--", *written)
+        if removed:
+            wt.git.update_index("--force-remove", "--", *removed)
         commit_args = ["-q", "-m", request.message]
         if request.author:
             commit_args += ["--author", request.author]
@@ -171,24 +182,23 @@ def _parents_first(rows: list[Row]) -> list[Row]:
     return sorted(rows, key=lambda r: (r.parent is not None, r.status == "deleted"))
 
 
-def _write(worktree: Path, files: dict[str, bytes | None]) -> list[str]:
-    changed = []
-    root = worktree.resolve()
+def _write(worktree: Path, files: dict[str, bytes | None], base) -> tuple[list[str], list[str]]:
+    """Write what differs from the base into the worktree; returns (written, removed) paths."""
+    written, removed = [], []
+    present = set(base.files())
     for rel, data in sorted(files.items()):
-        target = (root / rel).resolve()
-        if root not in target.parents:
-            raise UsageError(f"{rel}: path escapes the repository; refused")
+        rel = checked_relative(rel, worktree)
         if data is None:
-            if target.exists():
-                target.unlink()
-                changed.append(rel)
+            if rel in present:
+                removed.append(rel)
             continue
-        if target.exists() and target.read_bytes() == data:
+        if rel in present and base.read(rel) == data:
             continue
+        target = worktree / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-        changed.append(rel)
-    return changed
+        written.append(rel)
+    return written, removed
 
 
 def _remove_worktree(repo: git.Repo, worktree: Path) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import Callable
 
 from ..errors import UsageError
 from ..sources import Source, open_source
@@ -82,7 +83,8 @@ class Comparison:
 
 
 def compare(source_spec: str, target_spec: str, repo: Path | None = None, project_dir: Path | None = None,
-            filters: Filters = Filters(), include_identical: bool = False, texts: bool = False) -> Comparison:
+            filters: Filters = Filters(), include_identical: bool = False, texts: bool = False,
+            focus: Callable[[str], bool] | None = None) -> Comparison:
     """Compare SOURCE with TARGET; rows relative to the target (``new`` = only in the source).
 
     An ``org:`` side is opened after the other one, to retrieve only the types that side holds (or
@@ -93,7 +95,7 @@ def compare(source_spec: str, target_spec: str, repo: Path | None = None, projec
     opened: dict = {}
     for side in order:
         types = sorted(filters.types) or _types_of(opened.values())
-        opened[side] = open_source(specs[side], project_dir, repo=repo, org_types=types)
+        opened[side] = open_source(specs[side], project_dir, repo=repo, org_types=types, focus=focus)
     source, target = opened["source"], opened["target"]
     source_units, target_units = collect_units(source), collect_units(target)
     rows = compare_units(source_units, target_units, include_identical, texts)

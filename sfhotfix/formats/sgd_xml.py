@@ -486,20 +486,27 @@ def _split_entries(region: str) -> list[Entry] | None:
     if lead.strip(_LAYOUT) or "\n" not in lead:
         return None
     separator = re.compile(re.escape("\n" + lead.rsplit("\n", 1)[1]) + "<(?!/)")
+    pieces = [piece.rstrip(_LAYOUT) for piece in separator.split(region[first + 1:])]
+    tags = [piece[:piece.find(">")] for piece in pieces]
+    # the usual case, checked list-wide: a plain start tag, and the name nowhere but there and in the end tag
+    if all(tag.isidentifier() for tag in tags) \
+            and all(piece.endswith("</" + tag + ">") and piece.count(tag) == 2 for piece, tag in zip(pieces, tags)):
+        return list(zip(tags, ["<" + piece for piece in pieces]))
+    return _checked_pieces(pieces)
+
+
+def _checked_pieces(pieces: list[str]) -> list[Entry] | None:
+    """The pieces one by one: self-closing entries, attributes, a name that also occurs as text."""
     entries: list[Entry] = []
-    for piece in separator.split(region[first + 1:]):
-        piece = piece.rstrip(_LAYOUT)
+    for piece in pieces:
+        cut = _NAME_END.search(piece)
+        if cut is None:
+            return None
+        tag = piece[:cut.start()]
         gt = piece.find(">")
-        tag = piece[:gt]
-        if not tag.isidentifier():
-            cut = _NAME_END.search(piece)
-            if cut is None:
-                return None
-            tag = piece[:cut.start()]
         if piece.endswith("/>") and gt == len(piece) - 1:
             entries.append((tag, "<" + piece))
-        elif piece.endswith(f"</{tag}>") and (piece.count(tag) == 2 or _one_element(piece, tag)) \
-                and piece[gt - 1:gt] != "/":
+        elif piece.endswith(f"</{tag}>") and _one_element(piece, tag) and piece[gt - 1:gt] != "/":
             entries.append((tag, "<" + piece))
         else:
             return None
@@ -546,6 +553,9 @@ class _Entries:
     def same_as(self, other: "_Entries") -> bool:
         """Whether both lists parse to the same values (equal text decides without parsing)."""
         return self.raws == other.raws or self.values() == other.values()
+
+    def keys(self, key: str) -> list:
+        return [self.key(i, key) for i in range(len(self.raws))]
 
     def key(self, index: int, key: str) -> object:
         """``entry[key]`` as sgd's Map sees it, read from the text when the entry holds leaf elements only."""
@@ -606,17 +616,17 @@ def _entry_members(old: dict[str, _Entries], new: dict[str, _Entries], keys: dic
             continue
         now, then = _castable(new.get(tag)), _castable(old.get(tag))
         first: dict[object, int] = {}
-        for i in range(len(then.raws)):
-            first.setdefault(then.key(i, key), i)
+        then_keys = then.keys(key)
+        for i, k in enumerate(then_keys):
+            first.setdefault(k, i)
         present = set()
         changed[tag] = []
-        for i, raw in enumerate(now.raws):
-            k = now.key(i, key)
+        for i, (raw, k) in enumerate(zip(now.raws, now.keys(key))):
             present.add(k)
             match = first.get(k)
             if isinstance(k, str) and (match is None or (raw != then.raws[match] and now.value(i) != then.value(match))):
                 changed[tag].append(k)
-        deleted[tag] = [k for k in (then.key(i, key) for i in range(len(then.raws))) if isinstance(k, str) and k not in present]
+        deleted[tag] = [k for k in then_keys if isinstance(k, str) and k not in present]
     return _nonempty(changed), _nonempty(deleted)
 
 
@@ -651,7 +661,7 @@ def _changed_by_key(old: _Entries, new: _Entries, key: str) -> list:
     """The new entries whose key is new, or whose entry of that key before (the last one: a Map) differs.
 
     An entry whose text is also before has that entry's key, so only the others' keys are read."""
-    old_keys = [old.key(i, key) for i in range(len(old.raws))]
+    old_keys = old.keys(key)
     by_key = dict(zip(old_keys, range(len(old_keys))))
     key_of_text = dict(zip(old.raws, old_keys))
     kept = []
