@@ -438,3 +438,13 @@ def hotfix(source_spec, base, branch, selects, select_file, from_comparison, mes
     if pull is not None:
         console.rule("4. Pull request")
         _pr_output(pull, False)
+
+
+def _register_more() -> None:
+    """Commands kept in modules of their own."""
+    from .cli_merge import register as register_merge
+
+    register_merge(main)
+
+
+_register_more()

@@ -138,17 +138,19 @@ def retrieve(api: MetadataApi, members: dict[str, list[str]], registry: Registry
     zips.mkdir(parents=True, exist_ok=True)
     deadline = started + polling.timeout
     results: list[ChunkResult] = []
-    done_count = 0
+    warnings: list[str] = []
+    staging = Path(tempfile.mkdtemp(prefix="extract-", dir=work_dir))
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
         futures = [pool.submit(_retrieve_chunk, api, chunk, zips / f"chunk-{n}.zip", polling, deadline,
                                chunk_retries) for n, chunk in enumerate(chunks)]
         for future in as_completed(futures):
-            results.append(future.result())
-            done_count += 1
+            result = future.result()
+            warnings += _extract(result, staging)  # while the other chunks are still being retrieved
+            results.append(result)
             if progress:
-                progress("retrieved", done_count, len(chunks))
+                progress("retrieved", len(results), len(chunks))
     folder = work_dir / "metadata"
-    warnings = _extract_all(results, folder)
+    staging.rename(folder)
     properties = [p for r in results for p in r.status.file_properties]
     results.sort(key=lambda r: str(r.zip_path))
     return RetrieveOutcome(folder, results, warnings, properties, time.monotonic() - started)
@@ -194,28 +196,23 @@ def _retrieve_once(api: MetadataApi, chunk: Chunk, zip_path: Path, polling: Poll
     return status
 
 
-def _extract_all(results: list[ChunkResult], folder: Path) -> list[str]:
-    """Extract every chunk's zip into one metadata-API folder; RetrieveMessages become warnings."""
-    warnings = []
-    staging = Path(tempfile.mkdtemp(prefix="extract-", dir=folder.parent))
-    for result in results:
-        for file_name, problem in result.status.messages:
-            warnings.append(f"{file_name}: {problem}" if file_name else problem)
-        try:
-            with zipfile.ZipFile(result.zip_path) as archive:
-                for info in archive.infolist():
-                    if info.is_dir():
-                        continue
-                    name = safe_member_name(info.filename, str(result.zip_path))
-                    name = name.split("/", 1)[1] if name.startswith("unpackaged/") else name
-                    if name == "package.xml":
-                        continue
-                    target = staging / name
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    with archive.open(info) as src, open(target, "wb") as dst:
-                        while block := src.read(1 << 20):
-                            dst.write(block)
-        except zipfile.BadZipFile as exc:
-            raise RetrieveFailed(f"{result.zip_path.name}: corrupt zip from the org ({exc})") from None
-    staging.rename(folder)
+def _extract(result: ChunkResult, staging: Path) -> list[str]:
+    """Extract one chunk's zip into the staging folder; its RetrieveMessages become warnings."""
+    warnings = [f"{file_name}: {problem}" if file_name else problem for file_name, problem in result.status.messages]
+    try:
+        with zipfile.ZipFile(result.zip_path) as archive:
+            for info in archive.infolist():
+                if info.is_dir():
+                    continue
+                name = safe_member_name(info.filename, str(result.zip_path))
+                name = name.split("/", 1)[1] if name.startswith("unpackaged/") else name
+                if name == "package.xml":
+                    continue
+                target = staging / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(info) as src, open(target, "wb") as dst:
+                    while block := src.read(1 << 20):
+                        dst.write(block)
+    except zipfile.BadZipFile as exc:
+        raise RetrieveFailed(f"{result.zip_path.name}: corrupt zip from the org ({exc})") from None
     return warnings
