@@ -15,7 +15,7 @@ What it does, in one run:
    label ...), text escaped as a retrieve escapes it (&amp; &lt; &gt; &quot; &apos;), some non-ASCII text and
    multi-line formulas. The tree is reused by later runs with the same parameters (--regenerate to force).
 2. Times whole processes (wall clock around subprocess.run, best of --repeat runs; SDR stops repeating once
-   its runs exceeded --sdr-budget seconds; peak RSS from /usr/bin/time -v "Maximum resident set size"):
+   its runs exceeded --sdr-budget seconds; CPU seconds and peak RSS from /usr/bin/time -v):
      a. metadata-API -> source: `python -m sfhotfix convert --to source` vs `node sdr-convert.js mdapi-to-source`
      b. source -> metadata-API: both convert the same tree, SDR's own source output from (a).
    Both tools run with cwd = --out-root, a project folder holding a copy of sfdx-project.json (SDR's script
@@ -26,7 +26,7 @@ What it does, in one run:
 4. Prints a table and writes benchmarks/results/convert.json (convert-small.json with --small), with the
    sfhotfix commit and a hash of its sources (the code measured).
 
-    python benchmarks/convert.py                 # default scale (about 15 minutes, most of it SDR)
+    python benchmarks/convert.py                 # default scale (about 10 minutes, most of it SDR)
     python benchmarks/convert.py --small         # smoke run (seconds)
     python benchmarks/convert.py --profile       # also cProfile sfhotfix, both directions (top functions)
     python benchmarks/convert.py --out-root benchmarks/work/out   # write the outputs on disk, not tmpfs
@@ -35,7 +35,6 @@ What it does, in one run:
 from __future__ import annotations
 
 import argparse
-import cProfile
 import difflib
 import hashlib
 import json
@@ -600,23 +599,33 @@ def rmtree(path: Path) -> None:
 
 
 TIME_BIN = "/usr/bin/time"
+# Without GNU time: a fresh Python process runs the command and reports its RUSAGE_CHILDREN in GNU time's words
+# (ru_maxrss of waited-for children is the largest single process among them, as with GNU time).
+RUSAGE_WRAPPER = """import resource, subprocess, sys
+code = subprocess.call(sys.argv[2:])
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+with open(sys.argv[1], "w") as fh:
+    fh.write(f"User time (seconds): {r.ru_utime:.2f}\\nSystem time (seconds): {r.ru_stime:.2f}\\n"
+             f"Maximum resident set size (kbytes): {r.ru_maxrss}\\n")
+sys.exit(code)
+"""
 
 
 def run_measured(cmd: list[str], cwd: Path, env: dict, log_path: Path) -> dict:
-    """Run one whole process; wall-clock seconds and peak RSS (MB) from GNU time -v when present."""
+    """Run one whole process: wall-clock seconds, CPU seconds (user + system, children included) and peak
+    RSS (MB, the largest single process) from GNU time -v, or from a rusage wrapper without it."""
     stats_file = log_path.with_suffix(".time")
-    use_time = os.access(TIME_BIN, os.X_OK)
-    full = [TIME_BIN, "-v", "-o", str(stats_file)] + cmd if use_time else cmd
+    if os.access(TIME_BIN, os.X_OK):
+        full = [TIME_BIN, "-v", "-o", str(stats_file)] + cmd
+    else:
+        full = [sys.executable, "-c", RUSAGE_WRAPPER, str(stats_file)] + cmd
     load_before = os.getloadavg()[0]  # other work on the machine skews wall clock: recorded per run
     with open(log_path, "wb") as out:
-        if not use_time:
-            import resource
-            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         t0 = time.perf_counter()
         proc = subprocess.run(full, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
         seconds = time.perf_counter() - t0
     peak_mb = cpu = None
-    if use_time and stats_file.exists():
+    if stats_file.exists():
         stats = stats_file.read_text()
         m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", stats)
         if m:
@@ -624,11 +633,7 @@ def run_measured(cmd: list[str], cwd: Path, env: dict, log_path: Path) -> dict:
         u = re.search(r"User time \(seconds\): ([\d.]+)", stats)
         k = re.search(r"System time \(seconds\): ([\d.]+)", stats)
         if u and k:
-            cpu = float(u.group(1)) + float(k.group(1))
-    elif not use_time:
-        import resource
-        after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        peak_mb = after / 1024 if after > before else None  # only exact when this child set a new maximum
+            cpu = round(float(u.group(1)) + float(k.group(1)), 2)
     text = log_path.read_text(errors="replace")
     if proc.returncode != 0:
         raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{text[-3000:]}")
@@ -902,7 +907,8 @@ def main(argv=None) -> int:
                     "node": subprocess.run([args.node, "--version"], capture_output=True, text=True).stdout.strip(),
                     "sdr": sdr_version(), "input_fs": fs_type(work), "output_fs": fs_type(root)},
         "method": ("whole processes, wall clock (time.perf_counter around subprocess.run), best of the runs listed; "
-                   "peak = GNU time -v 'Maximum resident set size' of the process; every run writes into a fresh "
+                   "CPU = user + system seconds of the process and its children (sfhotfix forks workers on a large tree); "
+                   "peak = GNU time -v 'Maximum resident set size', the largest single process; every run writes into a fresh "
                    "folder, after an untimed sync; both tools run with cwd = the output project folder, the same "
                    "input; page cache warm after the first run"),
         "directions": {},

@@ -45,7 +45,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-GENERATOR_VERSION = 1  # bump when the change generation changes, so cached repositories are rebuilt
+GENERATOR_VERSION = 2  # bump when the change generation changes, so cached repositories are rebuilt
 PEERS = Path("/tmp/peers")
 
 SHIM = ("import sys; from sfhotfix.cli import main; from sfhotfix.cli_delta import register; "
@@ -195,6 +195,11 @@ def change_files(repo: Path, files: list[str], args: argparse.Namespace) -> dict
                     f"public with sharing class HotfixService_{k:04d} {{\n    public static Integer run() {{ return {k}; }}\n}}\n")
                 shutil.copy2(repo / (template + "-meta.xml"), folder / f"HotfixService_{k:04d}.cls-meta.xml")
         done[what] = count
+    touched = sum(done.values()) + done.get("add class", 0)  # a new class is two files
+    extra = pick("field", max(0, budget - touched))
+    for k, path in enumerate(extra):
+        _edit(repo / path, "field", 10_000 + k)
+    done["edit field"] = done.get("edit field", 0) + len(extra)
     return done
 
 
@@ -285,7 +290,9 @@ def run_pair(args, repo: Path, runs: Path, logs: Path, generate: bool) -> dict:
             else:
                 cmd = [args.node, str(args.peers / "sgd-delta.mjs"), str(repo), "HEAD~1", "HEAD", str(out)]
             os.sync()
-            r = gen.run_measured(cmd, REPO, env, logs / f"{label}-{tool}-{i + 1}.log")
+            log_path = logs / f"{label}-{tool}-{i + 1}.log"
+            r = gen.run_measured(cmd, REPO, env, log_path)
+            r["output"] = log_path.read_text(errors="replace")
             log(f"    {label} {tool} run {i + 1}: {r['seconds']:.2f} s, peak {gen.fmt_mb(r['peak_mb'])}")
             results[tool].append(r)
             outs[tool] = out
@@ -355,7 +362,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="profiles/permission sets carry field permissions of the first N objects (default 20)")
     p.add_argument("--change-rate", type=float, default=0.01, help="share of the files changed (default 0.01)")
     p.add_argument("--seed", type=int, default=20240601)
-    p.add_argument("--work", type=Path, default=HERE / "work" / "delta", help="work folder (default benchmarks/work/delta)")
+    p.add_argument("--work", type=Path, help="work folder (default benchmarks/work/delta, delta-small with --small)")
     p.add_argument("--regenerate", action="store_true")
     p.add_argument("--generate-only", action="store_true")
     p.add_argument("--repeat", type=int, default=3, help="runs per tool, best is kept (default 3)")
@@ -375,7 +382,7 @@ def parse_args(argv=None) -> argparse.Namespace:
             setattr(a, k, v)
     if a.results is None:
         a.results = HERE / "results" / ("delta-small.json" if a.small else "delta.json")
-    a.work = a.work.resolve()
+    a.work = (a.work or HERE / "work" / ("delta-small" if a.small else "delta")).resolve()
     return a
 
 

@@ -442,8 +442,10 @@ def hotfix(source_spec, base, branch, selects, select_file, from_comparison, mes
 
 def _register_more() -> None:
     """Commands kept in modules of their own."""
+    from .cli_delta import register as register_delta
     from .cli_merge import register as register_merge
 
+    register_delta(main)
     register_merge(main)
 
 

@@ -43,10 +43,14 @@ def delta(from_rev, to_rev, output_dir, generate_delta, repo, source_dirs, api_v
           ignore_destructive_file, include_file, include_destructive_file, destructive_name, force, as_json) -> None:
     """What to deploy and what to delete between two git revisions, laid out as sfdx-git-delta lays it out.
 
-    Writes OUTPUT/package/package.xml (new and changed components), OUTPUT/destructiveChanges/
-    destructiveChanges.xml (deleted ones) with an empty OUTPUT/destructiveChanges/package.xml, and with
-    --generate-delta the changed source files under OUTPUT at their repository paths, in-file types
-    (profiles, permission sets, translations, workflows, labels…) pruned to what changed."""
+    \b
+    Into --output-dir:
+      package/package.xml                        new and changed components
+      destructiveChanges/destructiveChanges.xml  deleted ones (or ...Pre.xml / ...Post.xml)
+      destructiveChanges/package.xml             empty, for deploying the deletions alone
+    and with --generate-delta the new and changed source files at their repository paths, the in-file types
+    (profiles, permission sets, translations, workflows, labels…) pruned to what changed, as sfdx-git-delta
+    writes them."""
     from .act.delta import DeltaRequest, describe, run_delta
 
     result = run_delta(DeltaRequest(

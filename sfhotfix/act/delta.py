@@ -17,6 +17,23 @@ so a reformatted file is no change, while each type is laid out the way sgd lays
   cannot); a deleted flow is listed with a warning; a changed flow brings the translations that mention it.
 
 The per-type facts are data: ``metadata_types/delta.json``.
+
+Where sfhotfix differs from sfdx-git-delta 6.31, on purpose (tests/test_delta.py pins each one):
+
+* a file whose text changed but whose component did not (re-indented, moved to another folder of the project)
+  is no change; sgd, reading git's line diff, lists and copies it;
+* a permission set in one file is pruned like a profile and listed only when the pruned file holds a change,
+  as sgd's own reference fixtures prune it (sgd 6.31 copies it whole); an object translation whose pruned file
+  is empty is neither written nor listed (sgd writes it) unless one of its field translations changed;
+* under decomposePermissionSetBeta the member is the permission set (sgd 6.31 lists the part's folder name);
+* the manifests are written as ``sf project convert`` writes them (types by name, members in code-point order,
+  a final newline; sgd sorts with a French collator, CustomObject first, no final newline); the API version is
+  TO's ``sourceApiVersion`` as written (63.0 without one; sgd: the latest it knows);
+* each revision's ``.forceignore`` is honoured; a deleted record type and a changed file no type claims are
+  named in warnings (sgd drops both silently); ``--pre-destructive`` / ``--post-destructive`` name the file
+  ``destructiveChangesPre.xml`` / ``destructiveChangesPost.xml`` (sgd has no such options);
+* no ``--ignore-whitespace``: XML is compared by meaning already; ``--include-file`` delivers every entry of an
+  included in-file type (sgd compares it with the repository's first commit).
 """
 
 from __future__ import annotations
@@ -162,6 +179,13 @@ class PathFilter:
         spec = self.ignore_destructive if status == "D" else self.ignore
         return self.in_sources(path) and not (spec is not None and spec.match_file(path))
 
+    def included(self, files: list[str]) -> list[str]:
+        """The files the include files name: delivered (or deleted) whatever the diff says."""
+        specs = [spec for spec in (self.include, self.include_destructive) if spec is not None]
+        if not specs:
+            return []
+        return [f for f in files if self.in_sources(f) and any(spec.match_file(f) for spec in specs)]
+
     def writable(self, path: str) -> bool:
         """sgd never writes an ignored file into the delta folder."""
         return self.ignore is None or not self.ignore.match_file(path)
@@ -213,21 +237,9 @@ def run_delta(request: DeltaRequest) -> DeltaResult:
 
 def _compare(request: DeltaRequest, paths: PathFilter, facts: DeltaFacts) -> ChangedComparison:
     """The semantic comparison over what git says changed; the in-file types are left to the planner."""
-    included = _included_paths(request, paths)
-    return compare_revisions(Path(request.repo), request.from_rev, request.to_rev, paths.keep, included,
+    return compare_revisions(Path(request.repo), request.from_rev, request.to_rev, paths.keep, paths.included,
                              lambda to, from_: _compared(to, from_, facts),
                              lambda t: t.name not in facts.pruned_files)
-
-
-def _included_paths(request: DeltaRequest, paths: PathFilter) -> list[str]:
-    """Files of TO that the include files name: they are delivered (or deleted) whatever the diff says."""
-    if paths.include is None and paths.include_destructive is None:
-        return []
-    from ..gittree import GitTree
-
-    files = [f for f in GitTree(Path(request.repo), request.to_rev).files() if paths.in_sources(f)]
-    return [f for f in files if any(spec is not None and spec.match_file(f)
-                                    for spec in (paths.include, paths.include_destructive))]
 
 
 def _compared(to: Unit | None, from_: Unit | None, facts: DeltaFacts) -> bool:
@@ -243,10 +255,9 @@ def _compared(to: Unit | None, from_: Unit | None, facts: DeltaFacts) -> bool:
 
 
 def _whole(unit: Unit, facts: DeltaFacts) -> bool:
-    """A decomposed permission set is written whole (every file), not pruned."""
-    component = unit.component
-    return unit.type_name in facts.whole_when_decomposed and component is not None and bool(component.children) \
-        and unit.type is not None and unit.type.strategy == "decomposed"
+    """A permission set decomposed by a preset is written whole (every file of its folder), not pruned."""
+    return unit.type_name in facts.whole_when_decomposed and unit.type is not None \
+        and unit.type.strategy == "decomposed"
 
 
 # ------------------------------------------------------------------------------------------ planning
@@ -496,9 +507,10 @@ class Planner:
                       if f.removesuffix(META_SUFFIX).endswith(".translation") and self.paths.in_sources(f)
                       and self.paths.writable(f)]
         contents = self.changed.to.tree.read_many(candidates)
+        names = [f"<fullName>{flow}</fullName>".encode() for flow in flows]
         for path in candidates:
             data = contents[path]
-            if b"<flowDefinitions" not in data:
+            if b"<flowDefinitions" not in data or not any(name in data for name in names):
                 continue
             document = sgd_xml.parse(data, f"{self.to_tree.label}/{path}")
             definitions = [d for d in _cast_list(_child(document.get(TRANSLATIONS), "flowDefinitions"))

@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from deepdiff import DeepDiff
 from lxml import etree
 
 KEY_SEPARATOR = "|"
@@ -213,6 +212,8 @@ _KINDS = {
 
 def _deepdiff_changes(t_values: list, s_values: list, label: str) -> list[Change]:
     """Changes between two ordered lists of unkeyed structures, with deepdiff's element paths."""
+    from deepdiff import DeepDiff  # imported when first needed: it costs every command 50 ms otherwise
+
     diff = DeepDiff(t_values, s_values, view="tree", ignore_order=False, cutoff_intersection_for_pairs=1)
     changes = []
     for report, levels in diff.items():

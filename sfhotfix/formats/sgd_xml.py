@@ -15,8 +15,9 @@ differences show in the bytes:
 
 No XML library reproduces these rules, so this module is a small port of the parts of fast-xml-parser's
 ``OrderedObjParser``/``node2json`` and ``fast-xml-builder`` that sgd's options reach, over the document text.
-Safety does not rest on it: callers parse every file with :func:`sfhotfix.xmlio.parse_tree` first (which
-refuses DOCTYPEs and malformed XML with file and line); a DOCTYPE is refused here as well.
+It never expands an entity and refuses a DOCTYPE. Like fast-xml-parser it is lenient; :func:`prune_documents`
+checks a document with :func:`sfhotfix.xmlio.parse_tree` (malformed XML refused with file and line) whenever
+the shortcut below does not apply.
 
 A node is a ``str`` (a leaf's text) or a ``dict`` whose keys keep document order (``@_name`` attributes after
 the children, ``#comment``, ``#text``, child element names; a repeated key holds a ``list``), as in sdr_xml.
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Union
 
 from ..errors import UsageError
+from ..xmlio import parse_tree
 
 Node = Union[str, dict, list]
 
@@ -555,7 +557,27 @@ class _Entries:
         return self.raws == other.raws or self.values() == other.values()
 
     def keys(self, key: str) -> list:
-        return [self.key(i, key) for i in range(len(self.raws))]
+        """Every entry's key: :meth:`key`, with its usual case (a plain element of leaves) unrolled into one loop."""
+        head, tail = f"<{self.tag}>", f"</{self.tag}>"
+        start, end = len(head), -len(tail)
+        opening, empty = f"<{key}>", f"<{key}/>"
+        flat = _FLAT_BODY.fullmatch
+        found: list = []
+        for index, raw in enumerate(self.raws):
+            if not (raw.startswith(head) and raw.endswith(tail)):
+                found.append(self.key(index, key))
+                continue
+            body = raw[start:end]
+            if not flat(body):
+                found.append(_key_of(self.value(index), key))
+                continue
+            count = body.count(opening)
+            if count == 1 and empty not in body:
+                at = body.find(opening) + len(opening)
+                found.append(body[at:body.find("<", at)].strip(JS_SPACE))
+            else:
+                found.append(self.key(index, key))
+        return found
 
     def key(self, index: int, key: str) -> object:
         """``entry[key]`` as sgd's Map sees it, read from the text when the entry holds leaf elements only."""
@@ -584,6 +606,9 @@ def prune_documents(before: bytes, after: bytes, keys: dict[str, str], source: s
     same result, byte for byte."""
     old, new = (_Shallow.read(before) if before else None), (_Shallow.read(after) if after else None)
     if new is None or old is None:
+        for data in (before, after):
+            if data:
+                parse_tree(data, source)
         return prune(parse(before, source), parse(after, source), keys, members)
     old_groups = {tag: _Entries(tag, entries) for tag, entries in old.groups().items()}
     new_groups = {tag: _Entries(tag, entries) for tag, entries in new.groups().items()}
