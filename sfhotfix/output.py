@@ -26,16 +26,23 @@ def checked_relative(rel: str, out_dir: Path) -> str:
     return normal
 
 
-def write_files(out_dir: Path, files: dict[str, bytes | Path]) -> list[Path]:
-    """Write every file below ``out_dir`` (bytes, or a file to copy); no path may climb out of it."""
-    targets = [out_dir / checked_relative(rel, out_dir) for rel in files]  # all checked before any write
-    made: set[Path] = set()
+def write_files(out_dir: Path, files: dict[str, bytes | Path]) -> list[str]:
+    """Write every file below ``out_dir`` (bytes, or a file to copy); no path may climb out of it.
+
+    Paths are handled as strings: tens of thousands of files are written, and pathlib's objects cost
+    more than the writes themselves.
+    """
+    root = os.fspath(out_dir)
+    targets = [os.path.join(root, checked_relative(rel, out_dir)) for rel in files]  # all checked first
+    made: set[str] = set()
     for target, data in zip(targets, files.values()):
-        if target.parent not in made:
-            os.makedirs(target.parent, exist_ok=True)
-            made.add(target.parent)
+        folder = os.path.dirname(target)
+        if folder not in made:
+            os.makedirs(folder, exist_ok=True)
+            made.add(folder)
         if isinstance(data, Path):
             shutil.copyfile(data, target)
         else:
-            target.write_bytes(data)
+            with open(target, "wb") as out:
+                out.write(data)
     return targets

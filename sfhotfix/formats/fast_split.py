@@ -71,6 +71,8 @@ def split(data: bytes, t: MetadataType, full_name: str, registry: Registry, fold
     return out
 
 
+# the last group each alternative of _LINE closes, and the kind of line it means
+_KINDS = {"text": "leaf", "empty": "empty", "closed": "closed", "open": "open", "close": "close"}
 _OPENS_TEXT = re.compile(r"(?:    )*<(\w+)>[^<]+$")
 
 
@@ -114,7 +116,7 @@ def _check(lines: list[str]) -> list[tuple[str, int, str, str]] | None:
             continue
         if depth != len(stack):
             return None
-        kind = next(k for k in ("leaf", "empty", "closed", "open") if match.group(k))
+        kind = _KINDS[match.lastgroup]
         tag = match.group(kind)
         if kind == "leaf":
             text = match.group("text")
