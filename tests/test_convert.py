@@ -146,3 +146,22 @@ def test_line_level_split_declines_what_it_cannot_write_exactly(tmp_path: Path) 
         quick, exact = _decompose_both_ways(path)
         assert quick is None, body
         assert exact  # the exact path still converts it
+
+
+def test_line_level_rewrite_of_labels_equals_the_exact_path(realdata: Path, tmp_path: Path) -> None:
+    from sfhotfix.formats import fast_split, sdr_xml
+    from sfhotfix.registry import load_registry
+
+    t = load_registry().get("CustomLabels")
+    paths = sorted(realdata.rglob("*.labels")) + sorted(Path(__file__).resolve().parents[1].joinpath("examples").rglob("*.labels"))
+    odd = tmp_path / "odd.labels"
+    odd.write_bytes(b'<?xml version="1.0" encoding="UTF-8" ?>\n<CustomLabels xmlns="http://soap.sforce.com/2006/04/metadata">\n'
+                    b"  <labels>\n    <fullName>A</fullName>\n  </labels>\n</CustomLabels>\n")
+    taken = 0
+    for path in [*paths, odd]:
+        data = path.read_bytes()
+        quick = fast_split.rewrite(data, t)
+        if quick is not None:
+            taken += 1
+            assert quick == sdr_xml.build(sdr_xml.parse(data, str(path))), path
+    assert taken >= 2 and fast_split.rewrite(odd.read_bytes(), t) is None

@@ -76,8 +76,11 @@ def _component_to_source(component: Component, tree: FileTree, registry: Registr
     if t.strategy == "decomposed" and component.xml:
         _decompose(component, tree.read(component.xml), tree.label, registry, out)
     elif t.transformer == "nonDecomposed" and component.xml:
-        obj = sdr_xml.parse(tree.read(component.xml), f"{tree.label}/{component.xml}")
-        out.add(f"{SOURCE_ROOT}/{component.xml}{META_SUFFIX}", sdr_xml.build(obj))
+        data = tree.read(component.xml)
+        quick = fast_split.rewrite(data, t)
+        if quick is None:
+            quick = sdr_xml.build(sdr_xml.parse(data, f"{tree.label}/{component.xml}"))
+        out.add(f"{SOURCE_ROOT}/{component.xml}{META_SUFFIX}", quick)
     elif t.strategy == "staticResource":
         _static_resource_to_source(component, tree, out)
     elif t.strategy == "mixedContent" and t.in_folder:

@@ -28,8 +28,18 @@ _ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'
 _ENTITY = re.compile(r"&(?:amp|lt|gt|quot|apos);")
 
 
-def split(data: bytes, t: MetadataType, full_name: str, registry: Registry, folder: str) -> dict[str, bytes] | None:
-    """The decomposed files of a canonical file, by path below ``folder``; None when it is not canonical."""
+def rewrite(data: bytes, t: MetadataType) -> bytes | None:
+    """The converter's rewrite of a whole canonical file (custom labels to source format): the same
+    lines under the converter's declaration; None when the file is not canonical."""
+    checked = _canonical_body(data, t)
+    if checked is None:
+        return None
+    body = "".join(raw + "\n" for raw, *_ in checked)
+    return f'{DECLARATION}<{t.name} xmlns="{NS_URL}">\n{body}</{t.name}>\n'.encode("utf-8") if checked else (
+        f'{DECLARATION}<{t.name} xmlns="{NS_URL}"></{t.name}>\n'.encode("utf-8"))
+
+
+def _canonical_body(data: bytes, t: MetadataType) -> list[tuple[str, int, str, str]] | None:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -41,7 +51,12 @@ def split(data: bytes, t: MetadataType, full_name: str, registry: Registry, fold
     if root is None or root.group(1) != t.name or lines[-2] != f"</{t.name}>":
         return None
     logical = _join_text_lines(lines[2:-2])
-    body = _check(logical) if logical is not None else None
+    return _check(logical) if logical is not None else None
+
+
+def split(data: bytes, t: MetadataType, full_name: str, registry: Registry, folder: str) -> dict[str, bytes] | None:
+    """The decomposed files of a canonical file, by path below ``folder``; None when it is not canonical."""
+    body = _canonical_body(data, t)
     if body is None:
         return None
     parent: list[str] = []
