@@ -93,6 +93,8 @@ _OPENS_TEXT = re.compile(r"(?:    )*<(\w+)>[^<]+$")
 
 def _join_text_lines(lines: list[str]) -> list[str] | None:
     """Physical lines as logical ones: a leaf whose text runs over several lines becomes one entry."""
+    if all(line.endswith(">") for line in lines):
+        return lines  # no text runs over a line end
     out: list[str] = []
     index = 0
     while index < len(lines):
@@ -114,39 +116,50 @@ def _join_text_lines(lines: list[str]) -> list[str] | None:
 
 
 def _check(lines: list[str]) -> list[tuple[str, int, str, str]] | None:
-    """Each line as (line as written, depth, tag, kind) if the whole body has the canonical form."""
+    """Each line as (line as written, depth, tag, kind) if the whole body has the canonical form.
+
+    Written for speed (it sees every line of every object): one match per line, its positions instead
+    of new strings, and a mutable frame per open element.
+    """
     body = []
-    stack: list[tuple[str, set[str], str | None]] = [("", set(), None)]  # (tag, closed children, last child)
+    append = body.append
+    match_line = _LINE.match
+    lone_ampersand = _LONE_AMPERSAND.search
+    frame: list = ["", set(), None]  # (tag, children seen, last child) of the element being read
+    stack = [frame]
     for raw in lines:
-        match = _LINE.match(raw)
+        match = match_line(raw)
         if match is None:
             return None
-        depth = len(match.group("indent")) // 4
-        if match.group("close"):
+        depth = match.end(1) >> 2
+        kind = _KINDS[match.lastgroup]
+        if kind == "close":
             tag = match.group("close")
-            if len(stack) < 2 or stack[-1][0] != tag or depth != len(stack) - 1:
+            if len(stack) < 2 or frame[0] != tag or depth != len(stack) - 1:
                 return None
             stack.pop()
-            body.append((raw, depth, tag, "close"))
+            frame = stack[-1]
+            append((raw, depth, tag, "close"))
             continue
         if depth != len(stack):
             return None
-        kind = _KINDS[match.lastgroup]
         tag = match.group(kind)
         if kind == "leaf":
-            text = match.group("text")
-            if text != text.strip() or _LONE_AMPERSAND.search(text):
+            start, end = match.span("text")
+            if raw[start].isspace() or raw[end - 1].isspace() or ("&" in raw and lone_ampersand(raw, start, end)):
                 return None  # the converter trims text and escapes a lone ampersand
-        name, closed, last = stack[-1]
-        if tag in closed and tag != last:
-            return None  # repeated out of sequence: the converter would regroup it
-        closed.add(tag)
-        stack[-1] = (name, closed, tag)
+        seen = frame[1]
+        if tag != frame[2]:
+            if tag in seen:
+                return None  # repeated out of sequence: the converter would regroup it
+            seen.add(tag)
+            frame[2] = tag
         if kind == "closed":
-            raw = f"{match.group('indent')}<{tag}></{tag}>"
-        body.append((raw, depth, tag, kind))
+            raw = f"{raw[:match.end(1)]}<{tag}></{tag}>"
+        append((raw, depth, tag, kind))
         if kind == "open":
-            stack.append((tag, set(), None))
+            frame = [tag, set(), None]
+            stack.append(frame)
     return body if len(stack) == 1 else None
 
 
