@@ -80,7 +80,7 @@ def open_source(spec: str | Path, project_dir: Path | None = None, with_children
     if project_dir is not None:
         project = load_project(project_dir)
     elif own_project:
-        project = _project_in_tree(tree)
+        project = project_in_tree(tree)
     else:
         project = load_project(None)
     registry = load_registry(project.presets)
@@ -93,7 +93,8 @@ def open_source(spec: str | Path, project_dir: Path | None = None, with_children
     return Source(tree, resolved, registry, project)
 
 
-def _project_in_tree(tree: FileTree) -> SfdxProject:
+def project_in_tree(tree: FileTree) -> SfdxProject:
+    """The sfdx-project.json at a tree's root (a git revision has no folder to read it from)."""
     source = f"{tree.label}/{PROJECT_FILE}"
     try:
         data = json.loads(tree.read(PROJECT_FILE))

@@ -17,7 +17,6 @@ decomposed component (``objects/Account/``) is its own files plus one file per c
 from __future__ import annotations
 
 import bisect
-import json
 import os
 import subprocess
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from ..gittree import REPOSITORY_ENV_VARS, GitTree
 from ..project import PROJECT_FILE, SfdxProject
 from ..registry import MetadataType, Registry, load_registry
 from ..resolve import detect_format, in_file_children, resolve
-from ..sources import Source
+from ..sources import Source, project_in_tree
 from . import Comparison
 from .engine import compare_units
 from .units import Unit, collect_units
@@ -230,7 +229,7 @@ def _narrowed(tree: Tree, changes: Iterable[str], parse_children: Callable[[Meta
     files = tree.files()
     own_project = PROJECT_FILE in files
     has_forceignore = ".forceignore" in files
-    project = _project(tree) if own_project else SfdxProject(root=None)
+    project = project_in_tree(tree) if own_project else SfdxProject(root=None)
     registry = load_registry(project.presets)
     if own_project:
         prefixes = tuple(p.rstrip("/") + "/" for p in project.package_directories)
@@ -243,15 +242,6 @@ def _narrowed(tree: Tree, changes: Iterable[str], parse_children: Callable[[Meta
         if component.type.children and component.xml and not component.children and parse_children(component.type):
             component.children = in_file_children(component, narrow.read(component.xml), narrow.label, registry)
     return Revision(tree, files, Source(narrow, resolved, registry, project))
-
-
-def _project(tree: Tree) -> SfdxProject:
-    source = f"{tree.label}/{PROJECT_FILE}"
-    try:
-        data = json.loads(tree.read(PROJECT_FILE))
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{source}:{exc.lineno}: malformed JSON: {exc.msg}") from None
-    return SfdxProject.parse(data, None, source)
 
 
 def _forceignore(tree: Tree) -> ForceIgnore:

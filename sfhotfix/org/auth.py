@@ -131,29 +131,27 @@ def _login_domain(login_url: str) -> tuple[str, requests.Session | None]:
 
 
 def jwt_bearer(username: str, client_id: str, key_file: str, login_url: str, api_version: str) -> Credentials:
-    domain, session = _login_domain(login_url)
     if not os.path.isfile(key_file):
         raise AuthError(f"SF_JWT_KEY_FILE: {key_file}: no such file")
-    try:
-        session_id, instance = SalesforceLogin(username=username, consumer_key=client_id, privatekey_file=key_file,
-                                               domain=domain, session=session, sf_version=api_version)
-    except SalesforceAuthenticationFailed as exc:
-        raise AuthError(f"JWT login of {username} at {login_url} failed: {exc.message}") from None
-    except requests.RequestException as exc:
-        raise AuthError(f"JWT login at {login_url}: {type(exc).__name__}") from None
-    return Credentials(_instance_url(instance, login_url), session_id, api_version, username, "JWT bearer")
+    return _login("JWT bearer", username, login_url, api_version,
+                  consumer_key=client_id, privatekey_file=key_file)
 
 
 def password_login(username: str, password: str, token: str, login_url: str, api_version: str) -> Credentials:
+    return _login("password", username, login_url, api_version, password=password, security_token=token)
+
+
+def _login(method: str, username: str, login_url: str, api_version: str, **secrets: str) -> Credentials:
+    """simple-salesforce's login at ``login_url``; failures named by method, user and host, never a secret."""
     domain, session = _login_domain(login_url)
     try:
-        session_id, instance = SalesforceLogin(username=username, password=password, security_token=token,
-                                               domain=domain, session=session, sf_version=api_version)
+        session_id, instance = SalesforceLogin(username=username, domain=domain, session=session,
+                                               sf_version=api_version, **secrets)
     except SalesforceAuthenticationFailed as exc:
-        raise AuthError(f"login of {username} at {login_url} failed: {exc.message}") from None
+        raise AuthError(f"{method} login of {username} at {login_url} failed: {exc.message}") from None
     except requests.RequestException as exc:
-        raise AuthError(f"login at {login_url}: {type(exc).__name__}") from None
-    return Credentials(_instance_url(instance, login_url), session_id, api_version, username, "password")
+        raise AuthError(f"{method} login at {login_url}: {type(exc).__name__}") from None
+    return Credentials(_instance_url(instance, login_url), session_id, api_version, username, method)
 
 
 def _instance_url(instance: str, login_url: str) -> str:
