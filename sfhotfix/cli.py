@@ -440,6 +440,31 @@ def hotfix(source_spec, base, branch, selects, select_file, from_comparison, mes
         _pr_output(pull, False)
 
 
+@main.command()
+@click.option("--production", help="The production branch (default: sfhotfix.toml's, or main).")
+@click.option("--integration", help="The integration branch (default: sfhotfix.toml's, or develop).")
+@click.option("--releases", help="Pattern of release branches on origin (default: sfhotfix.toml's, or release/*).")
+@click.option("--repo", type=click.Path(path_type=Path), default=Path("."))
+@click.option("--host-url", help="The repository on its host (default: origin).")
+@click.option("--host", "host_kind", type=click.Choice(["github", "gitlab", "bitbucket", "azure"]))
+@click.option("--api-url", help="The host's REST API root when it is not where the host puts it.")
+@click.option("--dry-run", is_flag=True, help="Print the plan; push and open nothing.")
+@click.option("--json", "as_json", is_flag=True)
+def sync(production, integration, releases, repo, host_url, host_kind, api_url, dry_run, as_json) -> None:
+    """Open sync PRs from production into the integration branch and every open release branch."""
+    from .act.sync import SyncRequest, plan_and_sync
+
+    targets = plan_and_sync(SyncRequest(repo, production, integration, releases, dry_run, host_url, host_kind,
+                                        api_url))
+    if as_json:
+        click.echo(json.dumps({"targets": [t.as_json() for t in targets]}, indent=1))
+        return
+    for target in targets:
+        detail = f" ({len(target.conflicts)} conflicting files)" if target.conflicts else ""
+        done = f" → {target.pull_request}" if target.pull_request else ""
+        click.echo(f"{target.branch:<30} {target.action}{detail}{done}")
+
+
 def _register_more() -> None:
     """Commands kept in modules of their own."""
     from .cli_delta import register as register_delta

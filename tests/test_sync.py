@@ -1,0 +1,58 @@
+"""`sfhotfix sync`: plans on real repositories with develop and release branches, merge pre-checks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from sfhotfix.cli import main
+
+from test_commit import SANDBOX, git, make_repo
+
+FIELD = "force-app/main/default/objects/Invoice__c/fields/Days_Overdue__c.field-meta.xml"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_sync_plan_after_a_hotfix(tmp_path: Path) -> None:
+    repo, origin = make_repo(tmp_path)
+    git(repo, "push", "-q", "origin", "main:release/2026.12")
+    git(repo, "push", "-q", "origin", "main:release/2027.01")
+    # release/2027.01 changes the formula line the hotfix will change: a real conflict
+    git(repo, "checkout", "-q", "-b", "rel", "origin/release/2027.01")
+    formula = repo / FIELD
+    formula.write_text(formula.read_text().replace("MAX(TODAY() - Due_Date__c, 0)", "MAX(TODAY() - Due_Date__c, 1)"))
+    git(repo, "commit", "-qam", "release wording")
+    git(repo, "push", "-q", "origin", "rel:release/2027.01")
+    git(repo, "checkout", "-q", "main")
+    # the hotfix lands on production
+    code, _, err = run("commit", "--repo", str(repo), "--source", str(SANDBOX), "--base", "main", "--branch", "hf",
+                       "-m", "hotfix", "--select", "CustomField:Invoice__c.Days_Overdue__c",
+                       "--select", "CustomField:Invoice__c.Late_Fee__c")
+    assert code == 0, err
+    git(repo, "push", "-q", "origin", "hf:main")
+    # release/2026.12 already has it
+    git(repo, "push", "-q", "origin", "hf:release/2026.12")
+    code, out, err = run("sync", "--repo", str(repo), "--dry-run", "--json")
+    assert code == 0, err
+    plan = {t["branch"]: t for t in json.loads(out)["targets"]}
+    assert list(plan) == ["develop", "release/2026.12", "release/2027.01"]
+    assert plan["release/2026.12"]["action"] == "up-to-date"
+    assert plan["develop"]["action"] == "open-pr" and plan["develop"]["conflicts"] == []
+    assert plan["release/2027.01"]["conflicts"] == [FIELD]
+    assert plan["develop"]["head"] == git(origin, "rev-parse", "develop").strip()
+    assert git(origin, "branch", "--list", "sync/*").strip() == ""  # a dry run pushes nothing
+
+
+def test_pattern_matching_nothing_and_no_origin(tmp_path: Path) -> None:
+    repo, _ = make_repo(tmp_path)
+    code, _, err = run("sync", "--repo", str(repo), "--integration", "nope", "--releases", "rel-*", "--dry-run")
+    assert code == 2 and "nothing to sync" in err
+    git(repo, "remote", "remove", "origin")
+    code, _, err = run("sync", "--repo", str(repo), "--dry-run")
+    assert code == 2 and "no remote 'origin'" in err
