@@ -229,7 +229,7 @@ def test_soap_login_failure(emu):
     assert "Invalid username, password, security token; or user locked out." in str(raised.value)
     body = (
         '<env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/"><env:Body>'
-        '<login xmlns="urn:partner.soap.sforce.com"><username>nobody@x</username><password>x</password></login>'
+        '<login xmlns="urn:partner.soap.sforce.com"><username>nobody@example.com</username><password>x</password></login>'
         "</env:Body></env:Envelope>"
     )
     reply = requests.post(emu.url + "/services/Soap/u/63.0", data=body, verify=emu.ca_file)
