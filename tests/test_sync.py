@@ -56,3 +56,36 @@ def test_pattern_matching_nothing_and_no_origin(tmp_path: Path) -> None:
     git(repo, "remote", "remove", "origin")
     code, _, err = run("sync", "--repo", str(repo), "--dry-run")
     assert code == 2 and "no remote 'origin'" in err
+
+
+def test_sync_pushes_the_branches_and_opens_the_pull_requests(tmp_path: Path, monkeypatch) -> None:
+    """The whole sync against the GitHub host emulator, recorded in cassettes/hosts (dates fixed, so that
+    the commits, the sync branches' names and the requests are the same on every run)."""
+    from test_hosts import GOOD_TOKENS, REMOTES, emulator_api_base, recorded
+
+    for name in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"):
+        monkeypatch.setenv(name, "2026-11-27T10:00:00+00:00")
+    monkeypatch.setenv("GITHUB_TOKEN", GOOD_TOKENS["github"])
+    monkeypatch.delenv("GH_TOKEN", raising=False)
+    repo, origin = make_repo(tmp_path)
+    git(repo, "push", "-q", "origin", "main:release/2026.12")
+    code, _, err = run("commit", "--repo", str(repo), "--source", str(SANDBOX), "--base", "main", "--branch", "hf",
+                       "-m", "hotfix", "--select", "CustomField:Invoice__c.Days_Overdue__c")
+    assert code == 0, err
+    git(repo, "push", "-q", "origin", "hf:main")
+    with recorded("sync-github") as recording:
+        code, out, err = run("sync", "--repo", str(repo), "--json", "--host-url", REMOTES["github"],
+                             "--api-url", emulator_api_base(recording.base_url, "github"))
+        assert code == 0, err
+        if recording.emu:
+            opened = recording.emu.open_prs("github")
+            assert sorted(p.base for p in opened) == ["develop", "release/2026.12"]
+    targets = {t["branch"]: t for t in json.loads(out)["targets"]}
+    head = git(repo, "rev-parse", "hf").strip()
+    for branch in ("develop", "release/2026.12"):
+        assert targets[branch]["action"] == "open-pr" and targets[branch]["pullRequest"]
+        assert targets[branch]["syncBranch"] == f"sync/{branch}-{head[:8]}"
+        assert git(origin, "rev-parse", f"sync/{branch}-{head[:8]}").strip() == head
+    bodies = [json.loads(r.body)["body"] for r in recording.cassette.requests
+              if r.method == "POST" and r.path.endswith("/repos/acme/repo/pulls")]
+    assert len(bodies) == 2 and all("Invoice__c.Days_Overdue__c" in b for b in bodies)
