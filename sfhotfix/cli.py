@@ -465,6 +465,49 @@ def sync(production, integration, releases, repo, host_url, host_kind, api_url, 
         click.echo(f"{target.branch:<30} {target.action}{detail}{done}")
 
 
+@main.group()
+def pipeline() -> None:
+    """The pipeline of sfhotfix.toml: environments and branches."""
+
+
+@pipeline.command("show")
+@click.option("--repo", type=click.Path(path_type=Path), default=Path("."))
+@click.option("--production", "production_branch", help="Override the production branch.")
+@click.option("--integration", "integration_branch", help="Override the integration branch.")
+@click.option("--releases", "release_branches", help="Override the release branch pattern.")
+@click.option("--json", "as_json", is_flag=True)
+def pipeline_show(repo, production_branch, integration_branch, release_branches, as_json) -> None:
+    """Draw the environments and branches the hotfix path goes through."""
+    from dataclasses import asdict
+
+    from .act.pipeline import draw, effective_pipeline
+
+    config, settings = effective_pipeline(repo, production_branch=production_branch,
+                                          integration_branch=integration_branch, release_branches=release_branches)
+    if as_json:
+        click.echo(json.dumps({"pipeline": asdict(settings), "git": asdict(config.git), "orgs": config.orgs}, indent=1))
+    else:
+        click.echo(draw(settings, config), nl=False)
+
+
+@main.group()
+def ci() -> None:
+    """CI templates that validate pull requests to production and open the sync PRs after a merge."""
+
+
+@ci.command("init")
+@click.argument("kind", type=click.Choice(["github", "gitlab", "azure", "bitbucket"]))
+@click.option("--repo", type=click.Path(path_type=Path), default=Path("."))
+@click.option("--force", is_flag=True, help="Replace existing files.")
+def ci_init(kind, repo, force) -> None:
+    """Write the workflow files for KIND, with the branches and test level of sfhotfix.toml."""
+    from .act.pipeline import effective_pipeline, write_ci
+
+    _, settings = effective_pipeline(repo)
+    for path in write_ci(kind, repo, settings, force):
+        click.echo(f"wrote {path}")
+
+
 def _register_more() -> None:
     """Commands kept in modules of their own."""
     from .cli_delta import register as register_delta
