@@ -166,9 +166,6 @@ class Registry:
                 return child
         return None
 
-    def child_by_directory(self, parent: MetadataType, directory: str) -> MetadataType | None:
-        return next((c for c in self.children_of(parent) if c.directory_name == directory), None)
-
     def child_by_element(self, parent: MetadataType, element: str) -> MetadataType | None:
         """The child type stored under ``element`` in the parent's XML (``fields`` → CustomField)."""
         return next((c for c in self.children_of(parent) if (c.xml_element or c.directory_name) == element), None)

@@ -85,7 +85,7 @@ def resolve(
             _resolve_mdapi_file(path, registry, collector)
         else:
             _resolve_source_file(path, registry, collector)
-    components = _attach_decomposed_children(collector, registry)
+    components = _attach_decomposed_children(collector)
     if with_children:
         for component in components:
             if component.type.children and component.xml and not component.children:
@@ -240,7 +240,7 @@ def _resolve_in_strict_directory(
     return False
 
 
-def _attach_decomposed_children(collector: _Collector, registry: Registry) -> list[Component]:
+def _attach_decomposed_children(collector: _Collector) -> list[Component]:
     top: list[Component] = []
     for component in collector.components.values():
         if component.parent is not None:

@@ -17,7 +17,8 @@ from lxml import etree
 
 from ..compare import Comparison
 from ..compare.engine import Row
-from ..compare.units import Unit, facts_of
+from ..compare.units import Unit, child_name, content_name, facts_of
+from ..compare.xmldiff import entry_key, local
 from ..components import Component, ResolvedTree
 from ..errors import UsageError
 from ..formats.convert import SOURCE_ROOT, to_mdapi, to_source
@@ -132,10 +133,8 @@ class Applier:
 
     @staticmethod
     def _content_name(path: str, unit: Unit) -> str:
-        from ..compare.units import _content_name
-
         assert unit.component is not None
-        return _content_name(unit.component, path)
+        return content_name(unit.component, path)
 
     @staticmethod
     def _new_content_path(t: Unit, name: str) -> str:
@@ -230,8 +229,6 @@ class Applier:
 
 
 def _entry(root: etree._Element, section: str, key: tuple[str, ...], name: str) -> etree._Element | None:
-    from ..compare.xmldiff import entry_key, local
-
     for el in root:
         if isinstance(el.tag, str) and local(el) == section and entry_key(el, key) == name:
             return el
@@ -239,17 +236,12 @@ def _entry(root: etree._Element, section: str, key: tuple[str, ...], name: str) 
 
 
 def _find_child(root: etree._Element, t: Unit) -> etree._Element | None:
-    from ..compare.xmldiff import entry_key, local
-
     assert t.type is not None and t.parent is not None
     element = t.type.xml_element or t.type.directory_name
     name = t.full_name if t.type.ignore_parent_name else t.full_name[len(t.parent[1]) + 1:]
-    for el in root:
-        if isinstance(el.tag, str) and local(el) == element:
-            for key_element in t.type.unique_id_elements():
-                if entry_key(el, (key_element,)) == name:
-                    return el
-    return None
+    key_elements = t.type.unique_id_elements()
+    return next((el for el in root if isinstance(el.tag, str) and local(el) == element
+                 and child_name(el, key_elements) == name), None)
 
 
 def _all_files(component: Component) -> list[str]:

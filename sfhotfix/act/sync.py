@@ -73,7 +73,7 @@ def plan_and_sync(request: SyncRequest) -> list[SyncTarget]:
     if not names:
         raise UsageError(f"nothing to sync: origin has neither {integration} nor a branch matching {pattern}")
     prod_head = remote[production]
-    targets = [_plan(repo, production, prod_head, name, remote[name]) for name in names]
+    targets = [_plan(repo, prod_head, name, remote[name]) for name in names]
     if not request.dry_run:
         for target in targets:
             if target.action == "open-pr":
@@ -90,7 +90,7 @@ def _remote_branches(repo: git.Repo) -> dict[str, str]:
     return heads
 
 
-def _plan(repo: git.Repo, production: str, prod_head: str, branch: str, head: str) -> SyncTarget:
+def _plan(repo: git.Repo, prod_head: str, branch: str, head: str) -> SyncTarget:
     try:
         repo.git.merge_base("--is-ancestor", prod_head, head)
         return SyncTarget(branch, "up-to-date", head)

@@ -8,6 +8,7 @@ later commands accept.
 
 from __future__ import annotations
 
+import copy
 import difflib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -120,12 +121,8 @@ def _without(root: etree._Element, skip: frozenset[str]) -> etree._Element:
     stand_in = etree.Element(root.tag, attrib=dict(root.attrib), nsmap=root.nsmap)
     for child in root:
         if isinstance(child.tag, str) and etree.QName(child).localname not in skip:
-            stand_in.append(_clone(child))
+            stand_in.append(copy.deepcopy(child))
     return stand_in
-
-
-def _clone(el: etree._Element) -> etree._Element:
-    return etree.fromstring(etree.tostring(el, with_tail=False))
 
 
 def _text(unit: Unit | None) -> str | None:

@@ -91,7 +91,7 @@ class _Files:
         index_key = (path, element, key_elements)
         if index_key not in self._entries:
             self._entries[index_key] = {
-                _child_name(el, key_elements) or "": el
+                child_name(el, key_elements) or "": el
                 for el in self.root(path)
                 if isinstance(el.tag, str) and local(el) == element
             }
@@ -116,7 +116,7 @@ def collect_units(source: Source) -> dict[tuple[str, str], Unit]:
 def _component_units(component: Component, files: _Files, registry: Registry) -> list[Unit]:
     t = component.type
     xml_path = component.xml
-    content = {_content_name(component, p): (lambda p=p: files.data(p)) for p in component.content}
+    content = {content_name(component, p): (lambda p=p: files.data(p)) for p in component.content}
     skip = frozenset(c.xml_element or c.directory_name for c in registry.children_of(t))
     in_file = [c for c in component.children if c.xml is None]
     signature = tuple(files.fingerprint(p) for p in component.files)
@@ -148,7 +148,8 @@ def _in_file_child(child: Component, parent: Component, files: _Files, xml_path:
                 in_file=True)
 
 
-def _child_name(el: etree._Element, key_elements: tuple[str, ...]) -> str | None:
+def child_name(el: etree._Element, key_elements: tuple[str, ...]) -> str | None:
+    """The name of an in-file child entry: the first of its key elements that has a value."""
     for name in key_elements:
         value = entry_key(el, (name,))
         if value:
@@ -156,7 +157,7 @@ def _child_name(el: etree._Element, key_elements: tuple[str, ...]) -> str | None
     return None
 
 
-def _content_name(component: Component, path: str) -> str:
+def content_name(component: Component, path: str) -> str:
     """A content file's name relative to its component, the same in both formats."""
     parts = path.split("/")
     directory = component.type.directory_name

@@ -41,8 +41,9 @@ class Chunk:
     files: int = 0
     zipped_bytes: int = 0
 
-    def add(self, type_name: str, names: list[str], files: int, zipped: int) -> None:
-        self.members.setdefault(type_name, []).extend(names)
+    def add(self, group: list[tuple[str, str]], files: int, zipped: int) -> None:
+        for type_name, name in group:
+            self.members.setdefault(type_name, []).append(name)
         self.files += files
         self.zipped_bytes += zipped
 
@@ -107,10 +108,7 @@ def plan_chunks(members: dict[str, list[str]], registry: Registry, *, max_files:
         if full and current.size:
             current = Chunk()
             chunks.append(current)
-        for type_name, name in group:
-            current.add(type_name, [name], 0, 0)
-        current.files += files
-        current.zipped_bytes += zipped
+        current.add(group, files, zipped)
     return [c for c in chunks if c.size]
 
 
