@@ -105,7 +105,7 @@ def branch_exists(repo: git.Repo, branch: str) -> tuple[str | None, bool]:
         try:
             on_remote = bool(repo.git.ls_remote("--heads", "origin", branch).strip())
         except git.GitCommandError as exc:
-            raise SfhotfixError(f"origin: cannot list its branches ({_first_line(exc)})") from None
+            raise SfhotfixError(f"origin: cannot list its branches ({git_message(exc)})") from None
     return local, on_remote
 
 
@@ -215,11 +215,12 @@ def _push(repo: git.Repo, branch: str) -> None:
     try:
         repo.git.push("--set-upstream", "origin", f"refs/heads/{branch}:refs/heads/{branch}")
     except git.GitCommandError as exc:
-        raise PushRejected(f"push of {branch} to origin was rejected ({_first_line(exc)}); the local branch "
+        raise PushRejected(f"push of {branch} to origin was rejected ({git_message(exc)}); the local branch "
                            f"{branch} is kept, nothing was forced") from None
 
 
-def _first_line(exc: git.GitCommandError) -> str:
+def git_message(exc: git.GitCommandError) -> str:
+    """The reason git gave, in one line: the last line it wrote to stderr."""
     text = (exc.stderr or str(exc)).strip().replace("stderr:", "").strip(" '\n")
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return lines[-1] if lines else "git failed"

@@ -34,7 +34,7 @@ def pr_body(components: Iterable[Mapping], summary_title: str | None = None) -> 
     for type_name in sorted(by_type, key=lambda t: (t.casefold(), t)):
         entries = sorted(by_type[type_name], key=lambda e: (e[0].casefold(), e[0], e[1]))
         lines += ["", f"### {_one_line(type_name)} ({len(entries)})", "", "| Component | Status |", "| --- | --- |"]
-        lines += [f"| {_code(name)} | {_cell(status)} |" for name, status in entries]
+        lines += [f"| {code_span(name)} | {table_cell(status)} |" for name, status in entries]
     return "\n".join(lines) + "\n"
 
 
@@ -56,11 +56,11 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def _cell(text: str) -> str:
+def table_cell(text: str) -> str:
     return _one_line(text).replace("|", "\\|")
 
 
-def _code(text: str) -> str:
+def code_span(text: str) -> str:
     """A code span that survives backticks and pipes in a table cell."""
     text = _one_line(text)
     if not text:

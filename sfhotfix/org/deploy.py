@@ -26,15 +26,23 @@ class DeployTimeout(SfhotfixError):
 
 def deploy_zip(path: Path, project_dir: Path | None = None) -> bytes:
     """The metadata-API zip of a folder or zip in either format, with its package.xml."""
+    return zip_files(deploy_files(path, project_dir))
+
+
+def deploy_files(path: Path, project_dir: Path | None = None) -> dict[str, bytes]:
+    """The metadata-API files of a folder or zip in either format, with a package.xml of its components."""
     source = open_source(path, project_dir)
-    files: dict[str, bytes]
     if source.resolved.format == "source":
         output = to_mdapi(source.resolved, source.tree, source.registry, source.project.source_api_version)
-        files = {name: output.data(name) for name in output.files}
-    else:
-        files = {p: source.tree.read(p) for c in source.resolved.components for p in c.files}
-        files["package.xml"] = build_manifest(manifest_members(source.resolved.components, source.registry,
-                                                               source.tree), source.project.source_api_version)
+        return {name: output.data(name) for name in output.files}
+    files = {p: source.tree.read(p) for c in source.resolved.components for p in c.files}
+    files["package.xml"] = build_manifest(manifest_members(source.resolved.components, source.registry,
+                                                           source.tree), source.project.source_api_version)
+    return files
+
+
+def zip_files(files: dict[str, bytes]) -> bytes:
+    """A deploy zip: the files at their paths, in name order."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in sorted(files):
