@@ -13,6 +13,13 @@ Azure DevOps, so four thin modules over one client keep the behaviour the same e
 - redirects are followed only for GET and only on the same origin (``requests`` would forward a custom
   ``PRIVATE-TOKEN`` header to another host, and turns a redirected POST into a GET);
 - the token travels as a ``requests`` auth object, so a ``~/.netrc`` entry cannot replace it.
+
+Besides opening pull requests, every host answers the three calls the validation gate and promotion need
+(:meth:`Host.get`, :meth:`Host.upsert_comment`, :meth:`Host.set_status`): a pull request's state and
+commits as a :class:`PullRequestInfo`, one comment kept up to date under a hidden marker line
+(:func:`marker_line`) instead of a new one per run, and a commit status in the host's own words.  A 404 on
+a pull request (or a commit) is reported as that pull request (or commit) not found, not as a missing
+repository.
 """
 
 from __future__ import annotations
@@ -45,12 +52,13 @@ HOST_NAMES = {"github": "GitHub", "gitlab": "GitLab", "bitbucket": "Bitbucket", 
 # What to set when a host refuses the token, per kind: the one place these words live.
 TOKEN_HINTS = {
     "github": "set GH_TOKEN or GITHUB_TOKEN to a token that may write pull requests (fine-grained: "
-              "Pull requests read & write; classic: repo)",
+              "Pull requests read & write, and Commit statuses read & write to set statuses; classic: repo)",
     "gitlab": "set GITLAB_TOKEN to a personal, group or project access token with the api scope",
     "bitbucket": "set BITBUCKET_TOKEN to a repository or workspace access token with pull request write "
-                 "access, or BITBUCKET_USERNAME and BITBUCKET_APP_PASSWORD",
-    "azure": "set AZURE_DEVOPS_EXT_PAT to a personal access token with Code (read & write), or pass "
-             "SYSTEM_ACCESSTOKEN into the pipeline step",
+                 "access (and repository write to set build statuses), or BITBUCKET_USERNAME and "
+                 "BITBUCKET_APP_PASSWORD",
+    "azure": "set AZURE_DEVOPS_EXT_PAT to a personal access token with Code (read & write, and status to set "
+             "statuses), or pass SYSTEM_ACCESSTOKEN into the pipeline step",
 }
 
 
@@ -77,7 +85,7 @@ class PullRequestSpec:
         """Refuse what no host would accept, before any request."""
         if not self.head.strip() or not self.base.strip():
             raise UsageError("a pull request needs a head and a base branch")
-        if _branch(self.head) == _branch(self.base):
+        if branch_name(self.head) == branch_name(self.base):
             raise UsageError(f"head and base are the same branch ({self.head})")
         if not self.title.strip():
             raise UsageError("a pull request needs a title")
@@ -103,6 +111,69 @@ class PlannedRequest:
     url: str
     body: dict
     notes: list[str] = field(default_factory=list)  # what the real run does besides (lookups, follow-ups)
+
+
+STATUS_STATES = ("pending", "success", "failure", "error")
+"""The commit status states callers use; each host maps them to its own words (``Host.status_words``)."""
+
+
+@dataclass
+class PullRequestInfo:
+    """A pull request as the gate reads it, in the same words on every host.
+
+    ``state`` is ``open``, ``merged`` or ``closed`` (closed without merging: declined, abandoned,
+    superseded).  ``head_sha`` is the head commit as the host gives it (Bitbucket gives 12-character short
+    hashes: compare with :meth:`is_head`); ``merge_sha`` is the commit the merge made on the base, once
+    merged (None before, and None when the host merged without a commit of its own, e.g. a GitLab
+    fast-forward)."""
+
+    number: int | str
+    url: str
+    state: str
+    head: str
+    base: str
+    head_sha: str
+    merge_sha: str | None
+    title: str
+
+    def is_head(self, sha: str) -> bool:
+        """Whether ``sha`` (full or abbreviated, at least 7 characters) is this pull request's head commit."""
+        return same_commit(self.head_sha, sha)
+
+
+def same_commit(a: str | None, b: str | None) -> bool:
+    """Two commit ids, either of them abbreviated (at least 7 hex digits), name the same commit."""
+    a, b = (a or "").strip().lower(), (b or "").strip().lower()
+    return min(len(a), len(b)) >= 7 and (a.startswith(b) or b.startswith(a))
+
+
+@dataclass
+class Comment:
+    """A comment on a pull request, as :meth:`Host.comments` lists it; ``thread`` is the Azure DevOps thread."""
+
+    id: int | str
+    body: str
+    url: str
+    thread: int | str | None = None
+
+
+def marker_line(marker: str) -> str:
+    """The hidden line that tells sfhotfix's comment for ``marker`` apart from every other comment."""
+    if not re.fullmatch(r"[A-Za-z0-9._/:-]+", marker or ""):
+        raise UsageError(f"a comment marker is letters, digits and . _ / : - only, not {marker!r}")
+    return f"<!-- sfhotfix:{marker} -->"
+
+
+def with_marker(body: str, marker: str) -> str:
+    """``body`` with its marker line last (an old marker line in it is dropped, so there is only one)."""
+    line = marker_line(marker)
+    text = "\n".join(row for row in body.rstrip().splitlines() if row.strip() != line).rstrip()
+    return f"{text}\n\n{line}" if text else line
+
+
+def fit_line(text: str, limit: int | None) -> str:
+    """A status description: one line, cut with "…" to the host's limit."""
+    return one_line(text, limit) if limit else " ".join(str(text).split())
 
 
 @dataclass(frozen=True)
@@ -191,8 +262,14 @@ class TransientError(SfhotfixError):
     """A connection error, 429 or 5xx that outlasted the retries (or a create's single try)."""
 
 
-def _branch(name: str) -> str:
-    return name[len("refs/heads/"):] if name.startswith("refs/heads/") else name
+def retry_delay(attempt: int) -> float:
+    """How long to wait before try ``attempt + 1`` (``attempt`` counts from 1)."""
+    return RETRY_DELAYS[min(attempt - 1, len(RETRY_DELAYS) - 1)] if RETRY_DELAYS else 0.0
+
+
+def branch_name(ref: str | None) -> str:
+    """A branch's name without ``refs/heads/``."""
+    return str(ref or "").removeprefix("refs/heads/")
 
 
 def one_line(text: str, limit: int = 300) -> str:
@@ -254,13 +331,14 @@ class Api:
         self.headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})}
 
     # -- errors -------------------------------------------------------------------------------------------
-    def error(self, text: str, cls: type[SfhotfixError] = SfhotfixError) -> SfhotfixError:
-        message = f"{self.ref.label}: {text}"
+    def error(self, text: str, cls: type[SfhotfixError] = SfhotfixError, labelled: bool = True) -> SfhotfixError:
+        """A one-line error, prefixed with the host and repository unless ``text`` names them itself."""
+        message = f"{self.ref.label}: {text}" if labelled else text
         if self.token and len(self.token) >= 4:
             message = message.replace(str(self.token), "***")
         return cls(message)
 
-    def _failure(self, response: requests.Response, what: str) -> SfhotfixError:
+    def _failure(self, response: requests.Response, what: str, not_found: str | None = None) -> SfhotfixError:
         status = response.status_code
         said = one_line(host_message(response))
         said_part = f": {said}" if said else ""
@@ -273,17 +351,22 @@ class Api:
             return self.error(f"{what} failed: the token may not do this (HTTP 403{said_part}); {hint}")
         if status == 404:
             path = urlsplit(response.request.url or "").path if response.request is not None else ""
-            return self.error(f"repository not found or token lacks access (HTTP 404 on {what}: "
-                              f"{response.request.method if response.request is not None else ''} {path})")
+            method = response.request.method if response.request is not None else ""
+            if not_found:
+                return self.error(f"{not_found} not found on {self.ref.label} (HTTP 404 on {what}: {method} {path}; "
+                                  f"or the token cannot see the repository)", UsageError, labelled=False)
+            return self.error(f"repository not found or token lacks access (HTTP 404 on {what}: {method} {path})")
         return self.error(f"{what} failed: HTTP {status}{said_part}")
 
     # -- requests -----------------------------------------------------------------------------------------
     def call(self, method: str, url: str, *, what: str, params: Mapping[str, Any] | None = None,
-             json_body: Any = None, passthrough: Sequence[int] = (), tries: int = TRIES) -> requests.Response:
+             json_body: Any = None, passthrough: Sequence[int] = (), tries: int = TRIES,
+             not_found: str | None = None) -> requests.Response:
         """Send one request, retrying connection errors, 429 and 5xx up to ``tries`` times in all.
 
         2xx comes back; so does any status in ``passthrough`` (e.g. a create's 409/422) for the caller to
-        read; everything else raises a one-line :class:`SfhotfixError`."""
+        read; everything else raises a one-line :class:`SfhotfixError`.  ``not_found`` names what a 404
+        means is missing (``pull request #7``): the error then says that instead of "repository not found"."""
         last = ""
         last_response: requests.Response | None = None
         for attempt in range(tries):
@@ -300,12 +383,12 @@ class Api:
                 last = f"HTTP {response.status_code}" + (f": {said}" if said else "")
                 last_response = response
                 continue
-            return self._check(response, what, passthrough)
+            return self._check(response, what, passthrough, not_found)
         tried = f" after {tries} tries" if tries > 1 else ""
         raise self.error(f"{what} failed{tried}: {last}", TransientError)
 
     def _delay(self, attempt: int, response: requests.Response | None) -> float:
-        delay = RETRY_DELAYS[min(attempt - 1, len(RETRY_DELAYS) - 1)] if RETRY_DELAYS else 0.0
+        delay = retry_delay(attempt)
         if response is not None and response.status_code == 429:
             try:
                 delay = max(delay, min(float(response.headers.get("Retry-After", "")), MAX_RETRY_AFTER))
@@ -329,7 +412,8 @@ class Api:
             url, params = target, None
         raise self.error(f"{what} failed: too many redirects")
 
-    def _check(self, response: requests.Response, what: str, passthrough: Sequence[int]) -> requests.Response:
+    def _check(self, response: requests.Response, what: str, passthrough: Sequence[int],
+               not_found: str | None = None) -> requests.Response:
         status = response.status_code
         if status in passthrough:
             return response
@@ -339,7 +423,7 @@ class Api:
                 raise self.error(f"{what} failed: the host answered with a sign-in page instead of data "
                                  f"(HTTP {status}): the token was not accepted; {TOKEN_HINTS[self.ref.kind]}")
             return response
-        raise self._failure(response, what)
+        raise self._failure(response, what, not_found)
 
     def json(self, response: requests.Response, what: str) -> Any:
         try:
@@ -348,7 +432,8 @@ class Api:
             raise self.error(f"{what}: the answer (HTTP {response.status_code}) is not JSON") from None
 
     # -- pagination ---------------------------------------------------------------------------------------
-    def pages_by_link(self, url: str, params: Mapping[str, Any], what: str) -> Iterator[Any]:
+    def pages_by_link(self, url: str, params: Mapping[str, Any], what: str,
+                      not_found: str | None = None) -> Iterator[Any]:
         """The items of a list that pages with a ``Link: <…>; rel="next"`` header (GitHub, GitLab) or
         GitLab's ``X-Next-Page``."""
         current: str | None = url
@@ -356,7 +441,7 @@ class Api:
         for _ in range(MAX_PAGES):
             if current is None:
                 return
-            response = self.call("GET", current, what=what, params=query)
+            response = self.call("GET", current, what=what, params=query, not_found=not_found)
             items = self.json(response, what)
             if not isinstance(items, list):
                 raise self.error(f"{what}: expected a JSON list")
@@ -371,14 +456,15 @@ class Api:
                 current = None
         raise self.error(f"{what}: more than {MAX_PAGES} pages")
 
-    def pages_by_next(self, url: str, params: Mapping[str, Any], what: str, key: str = "values") -> Iterator[Any]:
+    def pages_by_next(self, url: str, params: Mapping[str, Any], what: str, key: str = "values",
+                      not_found: str | None = None) -> Iterator[Any]:
         """The items of a list whose JSON carries the next page's URL in ``next`` (Bitbucket)."""
         current: str | None = url
         query: Mapping[str, Any] | None = params
         for _ in range(MAX_PAGES):
             if current is None:
                 return
-            data = self.json(self.call("GET", current, what=what, params=query), what)
+            data = self.json(self.call("GET", current, what=what, params=query, not_found=not_found), what)
             if not isinstance(data, dict):
                 raise self.error(f"{what}: expected a JSON object")
             yield from data.get(key) or []
@@ -415,6 +501,8 @@ class Host(ABC):
 
     kind: ClassVar[str]
     body_limit: ClassVar[int | None] = None  # the host's description limit, in characters
+    status_limit: ClassVar[int | None] = None  # the host's commit status description limit, in characters
+    status_words: ClassVar[Mapping[str, str]]  # each of STATUS_STATES in the host's own words
 
     def __init__(self, ref: HostRef, api: Api | None):
         self.ref = ref
@@ -451,6 +539,67 @@ class Host(ABC):
     def reuse(self, existing: dict, spec: PullRequestSpec) -> PullRequest:
         """Update an open one's body (and add missing reviewers and labels)."""
 
+    # -- the calls the validation gate and promotion need -----------------------------------------------
+    def pr_name(self, number: int | str) -> str:
+        """How messages name pull request ``number`` on this host."""
+        return f"pull request #{number}"
+
+    @abstractmethod
+    def get(self, number: int) -> PullRequestInfo:
+        """Pull request ``number``, whatever its state."""
+
+    @abstractmethod
+    def comments(self, number: int) -> Iterator[Comment]:
+        """The comments people and tools wrote on pull request ``number``, oldest first (no system notes)."""
+
+    @abstractmethod
+    def create_comment(self, number: int, body: str) -> str:
+        """Add a comment; its web URL."""
+
+    @abstractmethod
+    def update_comment(self, number: int, comment: Comment, body: str) -> str:
+        """Replace a comment's text; its web URL."""
+
+    @abstractmethod
+    def send_status(self, sha: str, word: str, context: str, description: str, target_url: str | None,
+                    number: int | None) -> None:
+        """Send one status in the host's own word (``status_words``), the description already fitted."""
+
+    def upsert_comment(self, number: int, body: str, marker: str,
+                       sleep: Callable[[float], None] = time.sleep) -> str:
+        """The one comment carrying ``marker``: updated when there is one (left alone when it already says
+        ``body``), created otherwise; its web URL.
+
+        As with :meth:`open`, a create that failed with a connection error or 5xx is not repeated blindly:
+        the comments are listed again first, so one that reached the host is updated, not duplicated."""
+        line = marker_line(marker)
+        text = with_marker(body, marker)
+        failure: TransientError | None = None
+        for attempt in range(TRIES):
+            if attempt:
+                sleep(retry_delay(attempt))
+            found = next((c for c in self.comments(number) if line in c.body), None)
+            if found is not None:
+                return found.url if found.body.strip() == text.strip() else self.update_comment(number, found, text)
+            try:
+                return self.create_comment(number, text)
+            except TransientError as exc:
+                failure = exc
+        assert failure is not None
+        raise failure
+
+    def set_status(self, sha: str, state: str, context: str, description: str, target_url: str | None = None,
+                   number: int | None = None) -> None:
+        """Set commit ``sha``'s status for ``context`` to ``state`` (one of :data:`STATUS_STATES`)."""
+        if state not in STATUS_STATES:
+            raise UsageError(f"a status is one of {', '.join(STATUS_STATES)}, not {state!r}")
+        if not re.fullmatch(r"[0-9a-fA-F]{7,64}", sha or ""):
+            raise UsageError(f"{self.ref.label}: a status needs a commit id (hex), not {sha!r}")
+        if not context.strip():
+            raise UsageError("a status needs a context (its name on the host)")
+        self.send_status(sha, self.status_words[state], context.strip(), fit_line(description, self.status_limit),
+                         target_url, number)
+
     # -- the shared flow ----------------------------------------------------------------------------------
     def open(self, spec: PullRequestSpec, sleep: Callable[[float], None] = time.sleep) -> PullRequest:
         """Find-or-create: look for an open pull request first, create only when there is none.
@@ -463,7 +612,7 @@ class Host(ABC):
         failure: TransientError | None = None
         for attempt in range(TRIES):
             if attempt:
-                sleep(RETRY_DELAYS[min(attempt - 1, len(RETRY_DELAYS) - 1)] if RETRY_DELAYS else 0.0)
+                sleep(retry_delay(attempt))
             existing = self.find_open(spec)
             if existing is not None:
                 pr = self.reuse(existing, spec)
@@ -481,6 +630,14 @@ class Host(ABC):
                 failure, maybe_created = exc, True
         assert failure is not None
         raise failure
+
+
+def pr_number(number: int | str) -> int:
+    """A pull request number as given (``7``, ``"7"``, ``"#7"``, ``"!7"``), or a usage error."""
+    text = str(number).strip().lstrip("#!")
+    if not text.isdigit() or int(text) < 1:
+        raise UsageError(f"a pull request number is a positive whole number, not {number!r}")
+    return int(text)
 
 
 def env_first(environ: Mapping[str, str], *names: str) -> tuple[str, str] | None:

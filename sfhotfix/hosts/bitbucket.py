@@ -18,14 +18,32 @@
 
 Bitbucket documents no "already open" error (there is at most one open pull request per branch pair and
 the flow looks before it creates), so there is no such error to recognise here.
+
+For the validation gate and promotion:
+
+- get: ``GET /repositories/{workspace}/{repo}/pullrequests/{id}``; ``state`` ``OPEN`` is open, ``MERGED``
+  merged, ``DECLINED`` and ``SUPERSEDED`` closed.  ``source.commit.hash`` is the head commit and
+  ``merge_commit.hash`` the merge commit — both *short* (12-character) hashes, as Bitbucket gives them:
+  compare them with :meth:`PullRequestInfo.is_head` / :func:`same_commit`, not ``==``;
+- comments: ``GET …/pullrequests/{id}/comments`` (``next`` pages; deleted and inline comments skipped),
+  ``POST`` there with ``{"content": {"raw": body}}`` to create, ``PUT …/comments/{comment_id}`` with the same
+  shape to update;
+- status: a build status, ``POST /repositories/{workspace}/{repo}/commit/{sha}/statuses/build`` with
+  ``key`` and ``name`` (the context; a status with the same key is replaced), ``state`` (``pending`` →
+  ``INPROGRESS``, ``success`` → ``SUCCESSFUL``, ``failure`` and ``error`` → ``FAILED``; ``STOPPED`` is not
+  used), ``description`` and ``url``, which Bitbucket requires: the target URL, else the pull request's
+  (when its number is given), else the repository's.  Short hashes are accepted;
+- a 404 on the pull request or its comments is "pull request #N not found".  Access tokens need pull request
+  write and, for build statuses, repository write.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from urllib.parse import quote
 
 from ..errors import UsageError
-from .base import GUID, Host, PlannedRequest, PullRequest, PullRequestSpec
+from .base import GUID, Comment, Host, PlannedRequest, PullRequest, PullRequestInfo, PullRequestSpec
 
 
 def _bbql(value: str) -> str:
@@ -46,6 +64,7 @@ def _key(ref: dict) -> str:
 
 class Bitbucket(Host):
     kind = "bitbucket"
+    status_words = {"pending": "INPROGRESS", "success": "SUCCESSFUL", "failure": "FAILED", "error": "FAILED"}
 
     @property
     def repo_url(self) -> str:
@@ -119,8 +138,57 @@ class Bitbucket(Host):
         return result
 
     def _result(self, pr: dict, created: bool) -> PullRequest:
-        href = ((pr.get("links") or {}).get("html") or {}).get("href")
         state = str(pr.get("state", "OPEN"))
-        return PullRequest(number=pr["id"], url=href or f"{self.ref.web_url}/pull-requests/{pr['id']}",
+        return PullRequest(number=pr["id"], url=self._web(pr, pr["id"]),
                            state="open" if state == "OPEN" else state.lower(), created=created,
                            draft=bool(pr.get("draft")))
+
+    # -- the gate's calls ---------------------------------------------------------------------------------
+    def get(self, number: int) -> PullRequestInfo:
+        what = f"reading pull request #{number}"
+        pr = self.api.json(self.api.call("GET", f"{self.repo_url}/pullrequests/{number}", what=what,
+                                         not_found=self.pr_name(number)), what)
+        state = {"OPEN": "open", "MERGED": "merged"}.get(str(pr.get("state")), "closed")
+        source, destination = pr.get("source") or {}, pr.get("destination") or {}
+        merge_commit = pr.get("merge_commit") or {}
+        return PullRequestInfo(number=pr.get("id", number), url=self._web(pr, number), state=state,
+                               head=str((source.get("branch") or {}).get("name", "")),
+                               base=str((destination.get("branch") or {}).get("name", "")),
+                               head_sha=str((source.get("commit") or {}).get("hash") or ""),
+                               merge_sha=merge_commit.get("hash") if state == "merged" else None,
+                               title=str(pr.get("title", "")))
+
+    def _web(self, pr: dict, number: int) -> str:
+        return ((pr.get("links") or {}).get("html") or {}).get("href") or f"{self.ref.web_url}/pull-requests/{number}"
+
+    def comments(self, number: int) -> Iterator[Comment]:
+        for item in self.api.pages_by_next(f"{self.repo_url}/pullrequests/{number}/comments", {"pagelen": 50},
+                                           f"listing the comments of pull request #{number}",
+                                           not_found=self.pr_name(number)):
+            if not item.get("deleted") and not item.get("inline"):
+                yield self._comment(number, item)
+
+    def create_comment(self, number: int, body: str) -> str:
+        what = f"commenting on pull request #{number}"
+        response = self.api.call("POST", f"{self.repo_url}/pullrequests/{number}/comments", what=what,
+                                 json_body={"content": {"raw": body}}, tries=1, not_found=self.pr_name(number))
+        return self._comment(number, self.api.json(response, what)).url
+
+    def update_comment(self, number: int, comment: Comment, body: str) -> str:
+        what = f"updating comment {comment.id} on pull request #{number}"
+        response = self.api.call("PUT", f"{self.repo_url}/pullrequests/{number}/comments/{comment.id}", what=what,
+                                 json_body={"content": {"raw": body}},
+                                 not_found=f"comment {comment.id} of pull request #{number}")
+        return self._comment(number, self.api.json(response, what)).url
+
+    def _comment(self, number: int, item: dict) -> Comment:
+        href = ((item.get("links") or {}).get("html") or {}).get("href")
+        return Comment(id=item["id"], body=str((item.get("content") or {}).get("raw") or ""),
+                       url=href or f"{self.ref.web_url}/pull-requests/{number}#comment-{item['id']}")
+
+    def send_status(self, sha: str, word: str, context: str, description: str, target_url: str | None,
+                    number: int | None) -> None:
+        url = target_url or (f"{self.ref.web_url}/pull-requests/{number}" if number else self.ref.web_url)
+        body = {"key": context, "name": context, "state": word, "description": description, "url": url}
+        self.api.call("POST", f"{self.repo_url}/commit/{sha}/statuses/build",
+                      what=f"setting the {context} status of {sha[:12]}", json_body=body, not_found=f"commit {sha}")

@@ -11,14 +11,30 @@
 - auth: ``Authorization: Bearer TOKEN`` (classic, fine-grained and installation tokens alike).
 
 Bodies longer than GitHub's 65,536 characters are cut at a line end, with a line saying so.
+
+For the validation gate and promotion:
+
+- get: ``GET /repos/{owner}/{repo}/pulls/{number}``; ``state`` is ``open`` or ``closed``, and a closed one
+  with ``merged`` (or ``merged_at``) set is merged.  ``head.sha`` is the head commit; ``merge_commit_sha``
+  is taken only once merged (before that it is GitHub's test merge commit);
+- comments are issue comments (every pull request is an issue): ``GET /repos/{owner}/{repo}/issues/{number}
+  /comments`` (oldest first, ``Link`` pages), ``POST`` there to create, ``PATCH /repos/{owner}/{repo}/issues
+  /comments/{comment_id}`` with ``{body}`` to update;
+- status: ``POST /repos/{owner}/{repo}/statuses/{sha}`` with ``state`` (``pending``, ``success``,
+  ``failure``, ``error`` — the same words), ``context``, ``description`` (cut to 140 characters) and
+  ``target_url``.  The number is not needed: the status belongs to the commit;
+- a 404 on the pull request or its comments is "pull request #N not found".  The token needs Pull requests
+  (read & write) and, for statuses, Commit statuses (read & write).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from urllib.parse import quote
 
 from ..errors import SfhotfixError
-from .base import AlreadyExists, Host, PlannedRequest, PullRequest, PullRequestSpec, dumps, host_message, one_line
+from .base import (AlreadyExists, Comment, Host, PlannedRequest, PullRequest, PullRequestInfo, PullRequestSpec, dumps,
+                   host_message, one_line)
 
 HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
 
@@ -26,6 +42,8 @@ HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "202
 class GitHub(Host):
     kind = "github"
     body_limit = 65536
+    status_limit = 140
+    status_words = {"pending": "pending", "success": "success", "failure": "failure", "error": "error"}
 
     @property
     def repo_url(self) -> str:
@@ -118,3 +136,46 @@ class GitHub(Host):
         return PullRequest(number=pr["number"], url=pr.get("html_url") or f"{self.ref.web_url}/pull/{pr['number']}",
                            state="open" if pr.get("state", "open") == "open" else str(pr.get("state")),
                            created=created, draft=bool(pr.get("draft")))
+
+    # -- the gate's calls ---------------------------------------------------------------------------------
+    def get(self, number: int) -> PullRequestInfo:
+        what = f"reading pull request #{number}"
+        pr = self.api.json(self.api.call("GET", f"{self.repo_url}/pulls/{number}", what=what,
+                                         not_found=self.pr_name(number)), what)
+        merged = bool(pr.get("merged") or pr.get("merged_at"))
+        state = "merged" if merged else "open" if pr.get("state") == "open" else "closed"
+        head, base = pr.get("head") or {}, pr.get("base") or {}
+        return PullRequestInfo(number=pr.get("number", number),
+                               url=pr.get("html_url") or f"{self.ref.web_url}/pull/{number}", state=state,
+                               head=str(head.get("ref", "")), base=str(base.get("ref", "")),
+                               head_sha=str(head.get("sha", "")),
+                               merge_sha=pr.get("merge_commit_sha") if merged else None, title=str(pr.get("title", "")))
+
+    def comments(self, number: int) -> Iterator[Comment]:
+        for item in self.api.pages_by_link(f"{self.repo_url}/issues/{number}/comments", {"per_page": 100},
+                                           f"listing the comments of pull request #{number}",
+                                           not_found=self.pr_name(number)):
+            yield self._comment(item)
+
+    def create_comment(self, number: int, body: str) -> str:
+        what = f"commenting on pull request #{number}"
+        response = self.api.call("POST", f"{self.repo_url}/issues/{number}/comments", what=what,
+                                 json_body={"body": body}, tries=1, not_found=self.pr_name(number))
+        return self._comment(self.api.json(response, what)).url
+
+    def update_comment(self, number: int, comment: Comment, body: str) -> str:
+        what = f"updating comment {comment.id} on pull request #{number}"
+        response = self.api.call("PATCH", f"{self.repo_url}/issues/comments/{comment.id}", what=what,
+                                 json_body={"body": body}, not_found=f"comment {comment.id}")
+        return self._comment(self.api.json(response, what)).url
+
+    def _comment(self, item: dict) -> Comment:
+        return Comment(id=item["id"], body=str(item.get("body") or ""), url=str(item.get("html_url") or ""))
+
+    def send_status(self, sha: str, word: str, context: str, description: str, target_url: str | None,
+                    number: int | None) -> None:
+        body = {"state": word, "context": context, "description": description}
+        if target_url:
+            body["target_url"] = target_url
+        self.api.call("POST", f"{self.repo_url}/statuses/{sha}", what=f"setting the {context} status of {sha[:12]}",
+                      json_body=body, not_found=f"commit {sha}")

@@ -16,14 +16,32 @@
   as ``Token(..., scheme="bearer")``, e.g. OAuth, goes as ``Authorization: Bearer``).  CI job tokens
   (``CI_JOB_TOKEN``) cannot use the merge requests API, so they are never picked up: see
   :func:`sfhotfix.hosts.token_from_env`.
+
+For the validation gate and promotion:
+
+- get: ``GET /projects/{id}/merge_requests/{iid}``; ``state`` ``opened`` is open (so is ``locked``, the
+  short state of a merge in progress), ``merged`` merged and ``closed`` closed.  ``sha`` is the head commit;
+  the merge commit is ``merge_commit_sha``, or ``squash_commit_sha`` when only a squash commit was made
+  (neither is set after a fast-forward merge);
+- comments are merge request notes: ``GET /projects/{id}/merge_requests/{iid}/notes?sort=asc&order_by=
+  created_at`` (GitLab lists newest first otherwise; ``system`` notes such as "added 1 commit" are skipped),
+  ``POST`` there with ``{body}`` to create, ``PUT …/notes/{note_id}`` to update.  Notes have no web URL in
+  the API: it is the merge request's with ``#note_{id}``;
+- status: ``POST /projects/{id}/statuses/{sha}`` with ``state`` (``pending`` → ``pending``, ``success`` →
+  ``success``, ``failure`` and ``error`` → ``failed``), ``name`` (the context), ``description`` (cut to 255
+  characters) and ``target_url``.  GitLab refuses a status already in that state with HTTP 400 "Cannot
+  transition status via :enqueue from :pending": that is taken as done, so a re-run is not an error;
+- a 404 on the merge request or its notes is "merge request !N not found".
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from urllib.parse import quote
 
 from ..errors import UsageError
-from .base import AlreadyExists, Host, PlannedRequest, PullRequest, PullRequestSpec
+from .base import (AlreadyExists, Comment, Host, PlannedRequest, PullRequest, PullRequestInfo, PullRequestSpec,
+                   host_message)
 
 DRAFT_PREFIX = "Draft: "
 
@@ -31,6 +49,8 @@ DRAFT_PREFIX = "Draft: "
 class GitLab(Host):
     kind = "gitlab"
     body_limit = 1_000_000
+    status_limit = 255
+    status_words = {"pending": "pending", "success": "success", "failure": "failed", "error": "failed"}
     _reviewer_ids: list[int] = []  # set by prepare(); reassigned, never mutated
 
     @property
@@ -124,3 +144,52 @@ class GitLab(Host):
                            state="open" if state == "opened" else str(state), created=created,
                            draft=bool(mr.get("draft") or mr.get("work_in_progress")))
 
+    # -- the gate's calls ---------------------------------------------------------------------------------
+    def pr_name(self, number: int | str) -> str:
+        return f"merge request !{number}"
+
+    def get(self, number: int) -> PullRequestInfo:
+        what = f"reading merge request !{number}"
+        mr = self.api.json(self.api.call("GET", f"{self.project_url}/merge_requests/{number}", what=what,
+                                         not_found=self.pr_name(number)), what)
+        state = {"opened": "open", "locked": "open", "merged": "merged"}.get(str(mr.get("state")), "closed")
+        merge_sha = (mr.get("merge_commit_sha") or mr.get("squash_commit_sha")) if state == "merged" else None
+        return PullRequestInfo(number=mr.get("iid", number),
+                               url=mr.get("web_url") or f"{self.ref.web_url}/-/merge_requests/{number}", state=state,
+                               head=str(mr.get("source_branch", "")), base=str(mr.get("target_branch", "")),
+                               head_sha=str(mr.get("sha") or ""), merge_sha=merge_sha, title=str(mr.get("title", "")))
+
+    def comments(self, number: int) -> Iterator[Comment]:
+        params = {"sort": "asc", "order_by": "created_at", "per_page": 100}
+        for note in self.api.pages_by_link(f"{self.project_url}/merge_requests/{number}/notes", params,
+                                           f"listing the notes of merge request !{number}",
+                                           not_found=self.pr_name(number)):
+            if not note.get("system"):
+                yield self._comment(number, note)
+
+    def create_comment(self, number: int, body: str) -> str:
+        what = f"commenting on merge request !{number}"
+        response = self.api.call("POST", f"{self.project_url}/merge_requests/{number}/notes", what=what,
+                                 json_body={"body": body}, tries=1, not_found=self.pr_name(number))
+        return self._comment(number, self.api.json(response, what)).url
+
+    def update_comment(self, number: int, comment: Comment, body: str) -> str:
+        what = f"updating note {comment.id} on merge request !{number}"
+        response = self.api.call("PUT", f"{self.project_url}/merge_requests/{number}/notes/{comment.id}", what=what,
+                                 json_body={"body": body}, not_found=f"note {comment.id} of merge request !{number}")
+        return self._comment(number, self.api.json(response, what)).url
+
+    def _comment(self, number: int, note: dict) -> Comment:
+        return Comment(id=note["id"], body=str(note.get("body") or ""),
+                       url=f"{self.ref.web_url}/-/merge_requests/{number}#note_{note['id']}")
+
+    def send_status(self, sha: str, word: str, context: str, description: str, target_url: str | None,
+                    number: int | None) -> None:
+        body = {"state": word, "name": context, "description": description}
+        if target_url:
+            body["target_url"] = target_url
+        what = f"setting the {context} status of {sha[:12]}"
+        response = self.api.call("POST", f"{self.project_url}/statuses/{sha}", what=what, json_body=body,
+                                 passthrough=(400,), not_found=f"commit {sha}")
+        if response.status_code == 400 and "Cannot transition status" not in host_message(response):
+            raise self.api._failure(response, what)
