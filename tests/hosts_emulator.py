@@ -14,9 +14,19 @@ and labels, "already exists" refusals (GitHub 422, GitLab 409, Azure DevOps 409 
 unknown repositories and 401 for a missing or wrong token (Azure DevOps: 203 and a sign-in page for a
 bearer token it does not know, as the real service does).
 
+For the validation gate it keeps, per pull request, its state (open, merged, closed), its head commit and
+merge commit (fake but stable SHA-1s, see :func:`commit_sha`; Bitbucket answers with 12-character short
+hashes, as it does), its comments (GitHub issue comments, GitLab notes, Bitbucket comments, Azure DevOps
+threads) and the commit statuses sent (GitHub statuses, GitLab commit statuses with its "Cannot transition
+status" refusal of a repeated running state, Bitbucket build statuses, Azure DevOps pull request and commit
+statuses), each checked against the host's own state words and limits; an unknown pull request or commit
+gets the host's 404 (GitHub: 422 for an unknown commit).
+
 Test hooks: :meth:`HostsEmulator.fail_next` (inject 5xx, optionally after doing the work),
 :meth:`HostsEmulator.hide_next_lists` (a list that misses an open pull request, as a race would),
-:meth:`HostsEmulator.add_pr` (seed pull requests, including ones from forks) and ``page_size``.
+:meth:`HostsEmulator.add_pr` (seed pull requests, including ones from forks), :meth:`HostsEmulator.merge`
+and :meth:`HostsEmulator.close` (what a person does on the host), :meth:`HostsEmulator.add_comment` (a
+person's comment, or a system note) and ``page_size``; :attr:`HostsEmulator.statuses` holds what was sent.
 
 Tokens are fake strings (:data:`TOKENS`); nothing here looks like a real token.
 """
@@ -24,6 +34,7 @@ Tokens are fake strings (:data:`TOKENS`); nothing here looks like a real token.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import threading
@@ -61,6 +72,21 @@ AZURE_USERS = {"6f1c2a3b-0000-4000-8000-0000000000a1": "Alice", "6f1c2a3b-0000-4
 CREATED_AT = "2024-05-01T12:00:00Z"  # fixed, so recordings do not change between runs
 
 
+def commit_sha(kind: str, what: str) -> str:
+    """A stable fake commit id (40 hex digits) for ``what`` on ``kind``'s repository, the same on every run."""
+    return hashlib.sha1(f"{kind}:{what}".encode()).hexdigest()
+
+
+@dataclass
+class Note:
+    """A comment on a pull request (an Azure DevOps thread with one comment); ``system`` for the host's own."""
+
+    id: int
+    body: str
+    system: bool = False
+    status: str | None = None  # an Azure DevOps thread's status
+
+
 @dataclass
 class Pr:
     """One pull request, host-neutral; rendered in each host's shape."""
@@ -77,6 +103,22 @@ class Pr:
     teams: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
     fork: str | None = None  # the source repository when it is a fork
+    comments: list[Note] = field(default_factory=list)
+    merge_sha: str | None = None  # set by HostsEmulator.merge
+
+    @property
+    def sha(self) -> str:
+        """The head commit."""
+        return commit_sha(self.kind, f"pr{self.number}:{self.head}")
+
+    @property
+    def base_sha(self) -> str:
+        return commit_sha(self.kind, f"branch:{self.base}")
+
+    @property
+    def trial_merge_sha(self) -> str:
+        """The merge GitHub and Azure DevOps compute for an open pull request (not the merge commit)."""
+        return commit_sha(self.kind, f"trial-merge{self.number}")
 
 
 @dataclass
@@ -102,6 +144,7 @@ class HostsEmulator:
         self.prs: list[Pr] = []
         self.log: list[tuple[str, str]] = []  # (method, path) of every request, for assertions
         self.missing_branches: set[str] = set()  # branches that "were not pushed"
+        self.statuses: list[dict[str, Any]] = []  # every commit status received: kind, sha, number and the body
         self._faults: list[_Fault] = []
         self._hidden_lists = 0
         self._numbers: dict[str, int] = {}
@@ -161,6 +204,36 @@ class HostsEmulator:
     def open_prs(self, kind: str) -> list[Pr]:
         return [p for p in self.prs if p.kind == kind and p.state == "open"]
 
+    def merge(self, kind: str, number: int) -> Pr:
+        """Merge pull request ``number``, as a person would on the host: merged, with a merge commit."""
+        with self._lock:
+            pr = self._find(kind, number)
+            pr.state, pr.merge_sha = "merged", commit_sha(kind, f"merge{number}")
+            return pr
+
+    def close(self, kind: str, number: int) -> Pr:
+        """Close pull request ``number`` without merging (declined, abandoned)."""
+        with self._lock:
+            pr = self._find(kind, number)
+            pr.state = "closed"
+            return pr
+
+    def add_comment(self, kind: str, number: int, body: str, system: bool = False) -> Note:
+        """A comment a person wrote on pull request ``number``, or (``system``) one the host wrote itself."""
+        with self._lock:
+            return self._comment(self._find(kind, number), body, system)
+
+    def known_commit(self, kind: str, sha: str) -> str | None:
+        """The full id of a commit ``kind``'s repository has (``sha`` may be abbreviated to 7 or more)."""
+        sha = sha.lower()
+        if len(sha) < 7:
+            return None
+        for pr in (p for p in self.prs if p.kind == kind):
+            for full in (pr.sha, pr.base_sha, pr.merge_sha):
+                if full and full.startswith(sha):
+                    return full
+        return None
+
     # -- internals ----------------------------------------------------------------------------------------
     def _new(self, kind: str, head: str, base: str, title: str, body: str, draft: bool, **more: Any) -> Pr:
         number = self._numbers.get(kind, 0) + 1
@@ -169,11 +242,24 @@ class HostsEmulator:
         self.prs.append(pr)
         return pr
 
-    def _find(self, kind: str, number: int) -> Pr:
+    def _find(self, kind: str, number: int, missing: Any = None) -> Pr:
+        """Pull request ``number``, or a 404 with ``missing`` (the host's body) or GitHub's."""
         for pr in self.prs:
             if pr.kind == kind and pr.number == number:
                 return pr
-        raise _Reply(404, {"message": "Not Found"})
+        raise _Reply(404, missing or {"message": "Not Found"})
+
+    def _comment(self, pr: Pr, body: str, system: bool = False) -> Note:
+        number = self._numbers.get(f"{pr.kind}:comment", 100) + 1
+        self._numbers[f"{pr.kind}:comment"] = number
+        note = Note(number, body, system)
+        pr.comments.append(note)
+        return note
+
+    def _status(self, kind: str, sha: str, number: int | None, body: dict) -> dict:
+        record = {"kind": kind, "sha": sha, "number": number, **body}
+        self.statuses.append(record)
+        return record
 
     def _fault(self, method: str) -> _Fault | None:
         for fault in self._faults:
@@ -314,12 +400,8 @@ def _github(emu: HostsEmulator, method: str, seg: list[str], params: dict[str, s
             found = [p for p in found if f"{(p.fork or GITHUB_REPO).split('/')[0]}:{p.head}" == params["head"]]
         if "base" in params:
             found = [p for p in found if p.base == params["base"]]
-        items, page, per_page, pages = emu._page(found, params, "per_page")
-        links = []
-        if page < pages:
-            links.append(f'<{emu._url(path, {**params, "page": str(page + 1)})}>; rel="next"')
-            links.append(f'<{emu._url(path, {**params, "page": str(pages)})}>; rel="last"')
-        raise _Reply(200, [_github_json(p) for p in items], {"Link": ", ".join(links)} if links else {})
+        items, headers = _github_page(emu, found, params, path)
+        raise _Reply(200, [_github_json(p) for p in items], headers)
     if rest == ["pulls"] and method == "POST":
         head, base, title = data.get("head"), data.get("base"), data.get("title")
         if not head or not base or not title:
@@ -339,10 +421,26 @@ def _github(emu: HostsEmulator, method: str, seg: list[str], params: dict[str, s
                 "documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request"})
         pr = emu._new("github", head, base, title, data.get("body") or "", bool(data.get("draft")))
         raise _Reply(201, _github_json(pr))
+    if len(rest) == 2 and rest[0] == "statuses" and method == "POST":
+        raise _github_status(emu, rest[1], data)
+    if len(rest) == 3 and rest[:2] == ["issues", "comments"] and rest[2].isdigit() and method == "PATCH":
+        pr, note = _note(emu, "github", int(rest[2]), {"message": "Not Found"})
+        if not isinstance(data.get("body"), str):
+            raise _Reply(422, {"message": "Invalid request.\n\n\"body\" wasn't supplied."})
+        note.body = data["body"]
+        raise _Reply(200, _github_comment(pr, note))
     if len(rest) >= 2 and rest[0] in ("pulls", "issues") and rest[1].isdigit():
         pr = emu._find("github", int(rest[1]))
         if rest[0] == "pulls" and len(rest) == 2 and method == "GET":
-            raise _Reply(200, _github_json(pr))
+            raise _Reply(200, _github_json(pr, single=True))
+        if rest[0] == "issues" and rest[2:] == ["comments"] and method == "GET":
+            items, headers = _github_page(emu, pr.comments, params, path)
+            raise _Reply(200, [_github_comment(pr, note) for note in items], headers)
+        if rest[0] == "issues" and rest[2:] == ["comments"] and method == "POST":
+            if not isinstance(data.get("body"), str) or not data["body"]:
+                raise _Reply(422, {"message": "Validation Failed", "errors": [
+                    {"resource": "IssueComment", "code": "missing_field", "field": "body"}]})
+            raise _Reply(201, _github_comment(pr, emu._comment(pr, data["body"])))
         if rest[0] == "pulls" and len(rest) == 2 and method == "PATCH":
             for key in ("title", "body", "base", "state"):
                 if key in data:
@@ -363,25 +461,88 @@ def _github(emu: HostsEmulator, method: str, seg: list[str], params: dict[str, s
     raise _Reply(404, {"message": "Not Found"})
 
 
+def _github_page(emu: HostsEmulator, found: list, params: dict[str, str], path: str) -> tuple[list, dict[str, str]]:
+    """One page of a GitHub list, and its ``Link`` header."""
+    items, page, _, pages = emu._page(found, params, "per_page")
+    links = []
+    if page < pages:
+        links.append(f'<{emu._url(path, {**params, "page": str(page + 1)})}>; rel="next"')
+        links.append(f'<{emu._url(path, {**params, "page": str(pages)})}>; rel="last"')
+    return items, {"Link": ", ".join(links)} if links else {}
+
+
+def _note(emu: HostsEmulator, kind: str, note_id: int, missing: Any) -> tuple[Pr, Note]:
+    """The comment ``note_id`` of ``kind`` and its pull request, or a 404 with ``missing``."""
+    for pr in emu.prs:
+        for note in pr.comments:
+            if pr.kind == kind and note.id == note_id:
+                return pr, note
+    raise _Reply(404, missing)
+
+
+def _github_comment(pr: Pr, note: Note) -> dict:
+    api = f"https://api.github.com/repos/{GITHUB_REPO}/issues"
+    return {"id": note.id, "node_id": f"IC_{note.id}", "url": f"{api}/comments/{note.id}",
+            "html_url": f"https://github.com/{GITHUB_REPO}/pull/{pr.number}#issuecomment-{note.id}",
+            "issue_url": f"{api}/{pr.number}", "body": note.body,
+            "user": {"login": "github-actions[bot]" if note.system else "alice",
+                     "type": "Bot" if note.system else "User"},
+            "created_at": CREATED_AT, "updated_at": CREATED_AT, "author_association": "MEMBER"}
+
+
+_GITHUB_STATES = ("error", "failure", "pending", "success")
+
+
+def _github_status(emu: HostsEmulator, sha: str, data: Any) -> _Reply:
+    full = emu.known_commit("github", sha)
+    if full is None:
+        return _Reply(422, {"message": f"No commit found for SHA: {sha}",
+                            "documentation_url": "https://docs.github.com/rest/commits/statuses#create-a-commit-status"})
+    problems = []
+    if data.get("state") not in _GITHUB_STATES:
+        problems.append(("state", "state is not included in the list"))
+    if len(data.get("description") or "") > 140:
+        problems.append(("description", "description is too long (maximum is 140 characters)"))
+    if problems:
+        return _Reply(422, {"message": "Validation Failed", "errors": [
+            {"resource": "Status", "code": "custom", "field": f, "message": m} for f, m in problems]})
+    record = emu._status("github", full, None, {"state": data["state"], "context": data.get("context") or "default",
+                                                "description": data.get("description"),
+                                                "target_url": data.get("target_url")})
+    return _Reply(201, {"url": f"https://api.github.com/repos/{GITHUB_REPO}/statuses/{full}",
+                        "id": 7000 + len(emu.statuses), "state": record["state"], "description": record["description"],
+                        "target_url": record["target_url"], "context": record["context"], "created_at": CREATED_AT,
+                        "updated_at": CREATED_AT, "creator": {"login": "alice", "type": "User"}})
+
+
 def _github_label(name: str) -> dict:
     return {"id": 1000 + sum(map(ord, name)), "name": name, "color": "ededed", "default": False}
 
 
-def _github_json(pr: Pr) -> dict:
+def _github_json(pr: Pr, single: bool = False) -> dict:
+    """A pull request as GitHub lists it; ``single``: as one GET answers, with ``merged`` (lists lack it)."""
     owner = (pr.fork or GITHUB_REPO).split("/")[0]
-    return {
+    out = {
         "url": f"https://api.github.com/repos/{GITHUB_REPO}/pulls/{pr.number}",
-        "id": 900000 + pr.number, "number": pr.number, "state": pr.state, "draft": pr.draft, "title": pr.title,
+        "id": 900000 + pr.number, "number": pr.number, "state": "open" if pr.state == "open" else "closed",
+        "draft": pr.draft, "title": pr.title,
         "body": pr.body, "html_url": f"https://github.com/{GITHUB_REPO}/pull/{pr.number}",
         "created_at": CREATED_AT, "updated_at": CREATED_AT,
-        "head": {"label": f"{owner}:{pr.head}", "ref": pr.head,
+        "closed_at": None if pr.state == "open" else CREATED_AT,
+        "merged_at": CREATED_AT if pr.state == "merged" else None,
+        "merge_commit_sha": pr.merge_sha or pr.trial_merge_sha,
+        "head": {"label": f"{owner}:{pr.head}", "ref": pr.head, "sha": pr.sha,
                  "repo": {"full_name": pr.fork or GITHUB_REPO, "owner": {"login": owner}}},
-        "base": {"label": f"{GITHUB_REPO.split('/')[0]}:{pr.base}", "ref": pr.base,
+        "base": {"label": f"{GITHUB_REPO.split('/')[0]}:{pr.base}", "ref": pr.base, "sha": pr.base_sha,
                  "repo": {"full_name": GITHUB_REPO, "owner": {"login": GITHUB_REPO.split('/')[0]}}},
         "requested_reviewers": [{"login": u, "type": "User"} for u in pr.reviewers],
         "requested_teams": [{"slug": t, "name": t} for t in pr.teams],
         "labels": [_github_label(label) for label in pr.labels],
     }
+    if single:
+        out.update({"merged": pr.state == "merged", "mergeable": pr.state == "open" or None,
+                    "comments": len(pr.comments)})
+    return out
 
 
 # -- GitLab -----------------------------------------------------------------------------------------------
@@ -399,8 +560,12 @@ def _gitlab(emu: HostsEmulator, method: str, seg: list[str], params: dict[str, s
         raise _Reply(200, [] if user is None else [{"id": user, "username": name.lower(), "name": name.title(),
                                                     "state": "active"}])
     if len(seg) < 3 or seg[0] != "projects" or seg[1] not in (GITLAB_PROJECT, str(GITLAB_PROJECT_ID)) \
-            or seg[2] != "merge_requests":
+            or seg[2] not in ("merge_requests", "statuses"):
         raise _Reply(404, {"message": "404 Project Not Found"})
+    if seg[2] == "statuses" and len(seg) == 4 and method == "POST":
+        raise _gitlab_status(emu, seg[3], data)
+    if seg[2] == "statuses":
+        raise _Reply(404, {"message": "404 Not Found"})
     rest = seg[3:]
     if not rest and method == "GET":
         found = emu.open_prs("gitlab") if emu._listing() and params.get("state", "opened") == "opened" else []
@@ -408,14 +573,8 @@ def _gitlab(emu: HostsEmulator, method: str, seg: list[str], params: dict[str, s
             found = [p for p in found if p.head == params["source_branch"]]
         if "target_branch" in params:
             found = [p for p in found if p.base == params["target_branch"]]
-        items, page, per_page, pages = emu._page(found, params, "per_page")
-        head = {"X-Page": str(page), "X-Per-Page": str(per_page), "X-Total": str(len(found)),
-                "X-Total-Pages": str(pages), "X-Next-Page": str(page + 1) if page < pages else "",
-                "X-Prev-Page": str(page - 1) if page > 1 else ""}
-        links = [f'<{emu._url(path, {**params, "page": str(page + 1)})}>; rel="next"'] if page < pages else []
-        links += [f'<{emu._url(path, {**params, "page": "1"})}>; rel="first"',
-                  f'<{emu._url(path, {**params, "page": str(pages)})}>; rel="last"']
-        raise _Reply(200, [_gitlab_json(p) for p in items], {**head, "Link": ", ".join(links)})
+        items, head = _gitlab_page(emu, found, params, path)
+        raise _Reply(200, [_gitlab_json(p) for p in items], head)
     if not rest and method == "POST":
         source, target, title = data.get("source_branch"), data.get("target_branch"), data.get("title")
         if not source or not target or not title:
@@ -429,8 +588,26 @@ def _gitlab(emu: HostsEmulator, method: str, seg: list[str], params: dict[str, s
         pr = emu._new("gitlab", source, target, title, data.get("description") or "", bool(_DRAFT.match(title)),
                       reviewers=reviewers, labels=labels)
         raise _Reply(201, _gitlab_json(pr))
+    if len(rest) >= 2 and rest[0].isdigit() and rest[1] == "notes":
+        pr = emu._find("gitlab", int(rest[0]), {"message": "404 Not found"})
+        if len(rest) == 2 and method == "GET":
+            notes = sorted(pr.comments, key=lambda n: n.id, reverse=params.get("sort", "desc") != "asc")
+            items, head = _gitlab_page(emu, notes, params, path)
+            raise _Reply(200, [_gitlab_note(pr, note) for note in items], head)
+        if len(rest) == 2 and method == "POST":
+            if not isinstance(data.get("body"), str) or not data["body"]:
+                raise _Reply(400, {"error": "body is missing"})
+            raise _Reply(201, _gitlab_note(pr, emu._comment(pr, data["body"])))
+        if len(rest) == 3 and rest[2].isdigit() and method == "PUT":
+            note = next((n for n in pr.comments if n.id == int(rest[2])), None)
+            if note is None:
+                raise _Reply(404, {"message": "404 Not found"})
+            if note.system:
+                raise _Reply(403, {"message": "403 Forbidden"})
+            note.body = data.get("body", note.body)
+            raise _Reply(200, _gitlab_note(pr, note))
     if len(rest) == 1 and rest[0].isdigit():
-        pr = emu._find("gitlab", int(rest[0]))
+        pr = emu._find("gitlab", int(rest[0]), {"message": "404 Not found"})
         if method == "GET":
             raise _Reply(200, _gitlab_json(pr))
         if method == "PUT":
@@ -449,6 +626,55 @@ def _gitlab(emu: HostsEmulator, method: str, seg: list[str], params: dict[str, s
     raise _Reply(404, {"message": "404 Not found"})
 
 
+def _gitlab_page(emu: HostsEmulator, found: list, params: dict[str, str], path: str) -> tuple[list, dict[str, str]]:
+    """One page of a GitLab list, and its ``X-*`` and ``Link`` headers."""
+    items, page, per_page, pages = emu._page(found, params, "per_page")
+    head = {"X-Page": str(page), "X-Per-Page": str(per_page), "X-Total": str(len(found)),
+            "X-Total-Pages": str(pages), "X-Next-Page": str(page + 1) if page < pages else "",
+            "X-Prev-Page": str(page - 1) if page > 1 else ""}
+    links = [f'<{emu._url(path, {**params, "page": str(page + 1)})}>; rel="next"'] if page < pages else []
+    links += [f'<{emu._url(path, {**params, "page": "1"})}>; rel="first"',
+              f'<{emu._url(path, {**params, "page": str(pages)})}>; rel="last"']
+    return items, {**head, "Link": ", ".join(links)}
+
+
+def _gitlab_note(pr: Pr, note: Note) -> dict:
+    author = {"id": 1, "username": "gitlab-bot" if note.system else "alice", "name": "Alice", "state": "active"}
+    return {"id": note.id, "type": None, "body": note.body, "attachment": None, "author": author,
+            "created_at": CREATED_AT, "updated_at": CREATED_AT, "system": note.system, "noteable_id": 5000 + pr.number,
+            "noteable_type": "MergeRequest", "project_id": GITLAB_PROJECT_ID, "noteable_iid": pr.number,
+            "resolvable": False, "confidential": False, "internal": False}
+
+
+_GITLAB_EVENTS = {"pending": "enqueue", "running": "run", "success": "success", "failed": "drop",
+                  "canceled": "cancel", "skipped": "skip"}
+_GITLAB_NEXT = {"pending": {"running", "success", "failed", "canceled", "skipped"},
+                "running": {"success", "failed", "canceled"}}  # from an active state; a finished one starts anew
+
+
+def _gitlab_status(emu: HostsEmulator, sha: str, data: Any) -> _Reply:
+    full = emu.known_commit("gitlab", sha)
+    if full is None:
+        return _Reply(404, {"message": "404 Commit Not Found"})
+    state = data.get("state")
+    if state not in _GITLAB_EVENTS:
+        return _Reply(400, {"error": "state does not have a valid value"})
+    if len(data.get("description") or "") > 255:
+        return _Reply(400, {"message": {"description": ["is too long (maximum is 255 characters)"]}})
+    name = data.get("name") or data.get("context") or "default"
+    latest = next((r for r in reversed(emu.statuses) if (r["kind"], r["sha"], r["name"]) == ("gitlab", full, name)),
+                  None)
+    if latest is not None and latest["status"] in _GITLAB_NEXT and state not in _GITLAB_NEXT[latest["status"]]:
+        return _Reply(400, {"message": f"Cannot transition status via :{_GITLAB_EVENTS[state]} from "
+                                       f":{latest['status']}"})
+    record = emu._status("gitlab", full, None, {"status": state, "name": name, "description": data.get("description"),
+                                                "target_url": data.get("target_url")})
+    return _Reply(201, {"id": 8000 + len(emu.statuses), "sha": full, "ref": None, **{k: record[k] for k in (
+        "status", "name", "target_url", "description")}, "created_at": CREATED_AT, "started_at": None,
+        "finished_at": None, "allow_failure": False, "coverage": None,
+        "author": {"id": 1, "username": "alice", "name": "Alice", "state": "active"}})
+
+
 def _gitlab_json(pr: Pr) -> dict:
     names = {v: k for k, v in GITLAB_USERS.items()}
     source_project = 77 if pr.fork else GITLAB_PROJECT_ID
@@ -459,6 +685,10 @@ def _gitlab_json(pr: Pr) -> dict:
         "source_project_id": source_project, "target_project_id": GITLAB_PROJECT_ID, "labels": list(pr.labels),
         "reviewers": [{"id": i, "username": names.get(i, str(i))} for i in pr.reviewers],
         "created_at": CREATED_AT, "web_url": f"https://gitlab.com/{GITLAB_PROJECT}/-/merge_requests/{pr.number}",
+        "sha": pr.sha, "merge_commit_sha": pr.merge_sha, "squash_commit_sha": None,
+        "merged_at": CREATED_AT if pr.state == "merged" else None,
+        "closed_at": CREATED_AT if pr.state == "closed" else None,
+        "diff_refs": {"base_sha": pr.base_sha, "head_sha": pr.sha, "start_sha": pr.base_sha},
     }
 
 
@@ -485,9 +715,15 @@ def _bitbucket(emu: HostsEmulator, method: str, seg: list[str], params: dict[str
     if not (_bearer(headers) == TOKENS["bitbucket"]
             or basic == (TOKENS["bitbucket-user"], TOKENS["bitbucket-app-password"])):
         raise _Reply(401, {"type": "error", "error": {"message": "Unauthorized"}})
-    if len(seg) < 4 or seg[0] != "repositories" or f"{seg[1]}/{seg[2]}" != BITBUCKET_REPO or seg[3] != "pullrequests":
+    if len(seg) < 4 or seg[0] != "repositories" or f"{seg[1]}/{seg[2]}" != BITBUCKET_REPO \
+            or seg[3] not in ("pullrequests", "commit"):
         raise _Reply(404, {"type": "error", "error": {"message": "Repository not found"}})
+    if seg[3] == "commit" and seg[5:] == ["statuses", "build"] and method == "POST":
+        raise _bitbucket_status(emu, seg[4], data)
+    if seg[3] == "commit":
+        raise _Reply(404, {"type": "error", "error": {"message": "Resource not found"}})
     rest = seg[4:]
+    missing = {"type": "error", "error": {"message": "Resource not found"}}
     if not rest and method == "GET":
         terms = _bbql(params.get("q", ""))
         found = [p for p in emu.prs if p.kind == "bitbucket"] if emu._listing() else []
@@ -499,12 +735,7 @@ def _bitbucket(emu: HostsEmulator, method: str, seg: list[str], params: dict[str
             found = [p for p in found if fields[key](p) == value]
         if "state" not in terms:
             found = [p for p in found if p.state == "open"]
-        items, page, per_page, pages = emu._page(found, params, "pagelen")
-        body: dict = {"pagelen": per_page, "size": len(found), "page": page,
-                      "values": [_bitbucket_json(p, listed=True) for p in items]}
-        if page < pages:
-            body["next"] = emu._url(path, {**params, "page": str(page + 1)})
-        raise _Reply(200, body)
+        raise _Reply(200, _bitbucket_page(emu, found, params, path, lambda p: _bitbucket_json(p, listed=True)))
     if not rest and method == "POST":
         source = ((data.get("source") or {}).get("branch") or {}).get("name")
         target = ((data.get("destination") or {}).get("branch") or {}).get("name") or "main"
@@ -515,8 +746,24 @@ def _bitbucket(emu: HostsEmulator, method: str, seg: list[str], params: dict[str
         pr = emu._new("bitbucket", source, target, data["title"], data.get("description") or "",
                       bool(data.get("draft")), reviewers=reviewers)
         raise _Reply(201, _bitbucket_json(pr))
+    if len(rest) >= 2 and rest[0].isdigit() and rest[1] == "comments":
+        pr = emu._find("bitbucket", int(rest[0]), missing)
+        if len(rest) == 2 and method == "GET":
+            raise _Reply(200, _bitbucket_page(emu, pr.comments, params, path, lambda n: _bitbucket_comment(pr, n)))
+        raw = ((data or {}).get("content") or {}).get("raw")
+        if method in ("POST", "PUT") and (not isinstance(raw, str) or not raw):
+            raise _Reply(400, {"type": "error", "error": {"message": "Bad request", "fields": {
+                "content.raw": ["This field is required."]}}})
+        if len(rest) == 2 and method == "POST":
+            raise _Reply(201, _bitbucket_comment(pr, emu._comment(pr, raw)))
+        if len(rest) == 3 and rest[2].isdigit() and method == "PUT":
+            note = next((n for n in pr.comments if n.id == int(rest[2])), None)
+            if note is None:
+                raise _Reply(404, missing)
+            note.body = raw
+            raise _Reply(200, _bitbucket_comment(pr, note))
     if len(rest) == 1 and rest[0].isdigit():
-        pr = emu._find("bitbucket", int(rest[0]))
+        pr = emu._find("bitbucket", int(rest[0]), missing)
         if method == "GET":
             raise _Reply(200, _bitbucket_json(pr))
         if method == "PUT":
@@ -528,6 +775,49 @@ def _bitbucket(emu: HostsEmulator, method: str, seg: list[str], params: dict[str
                 pr.reviewers = [_bitbucket_person(r) for r in data["reviewers"]]
             raise _Reply(200, _bitbucket_json(pr))
     raise _Reply(404, {"type": "error", "error": {"message": "Resource not found"}})
+
+
+def _bitbucket_page(emu: HostsEmulator, found: list, params: dict[str, str], path: str, render: Any) -> dict:
+    """One page of a Bitbucket list, with the ``next`` URL."""
+    items, page, per_page, pages = emu._page(found, params, "pagelen")
+    body: dict = {"pagelen": per_page, "size": len(found), "page": page, "values": [render(i) for i in items]}
+    if page < pages:
+        body["next"] = emu._url(path, {**params, "page": str(page + 1)})
+    return body
+
+
+def _bitbucket_comment(pr: Pr, note: Note) -> dict:
+    api = f"https://api.bitbucket.org/2.0/repositories/{BITBUCKET_REPO}/pullrequests/{pr.number}"
+    return {"type": "pullrequest_comment", "id": note.id, "deleted": False, "pending": False,
+            "content": {"type": "rendered", "raw": note.body, "markup": "markdown", "html": f"<p>{note.body}</p>"},
+            "created_on": CREATED_AT, "updated_on": CREATED_AT,
+            "user": {"type": "user", "display_name": "Alice", "uuid": next(iter(BITBUCKET_USERS))},
+            "pullrequest": {"type": "pullrequest", "id": pr.number, "title": pr.title},
+            "links": {"self": {"href": f"{api}/comments/{note.id}"},
+                      "html": {"href": f"https://bitbucket.org/{BITBUCKET_REPO}/pull-requests/{pr.number}/_/diff"
+                                       f"#comment-{note.id}"}}}
+
+
+_BITBUCKET_STATES = ("INPROGRESS", "SUCCESSFUL", "FAILED", "STOPPED")
+
+
+def _bitbucket_status(emu: HostsEmulator, sha: str, data: Any) -> _Reply:
+    full = emu.known_commit("bitbucket", sha)
+    if full is None:
+        return _Reply(404, {"type": "error", "error": {"message": f"Commit not found: {sha}"}})
+    fields = {k: ["This field is required."] for k in ("key", "state", "url") if not data.get(k)}
+    if data.get("state") and data["state"] not in _BITBUCKET_STATES:
+        fields["state"] = [f"\"{data['state']}\" is not a valid choice."]
+    if fields:
+        return _Reply(400, {"type": "error", "error": {"message": "Bad request", "fields": fields}})
+    record = emu._status("bitbucket", full, None, {k: data.get(k) for k in ("key", "state", "name", "description",
+                                                                              "url")})
+    api = f"https://api.bitbucket.org/2.0/repositories/{BITBUCKET_REPO}/commit/{full}"
+    return _Reply(201, {"type": "build", **{k: v for k, v in record.items() if k not in ("kind", "sha", "number")},
+                        "refname": None, "created_on": CREATED_AT, "updated_on": CREATED_AT,
+                        "commit": {"type": "commit", "hash": full},
+                        "links": {"self": {"href": f"{api}/statuses/build/{record['key']}"},
+                                  "commit": {"href": api}}})
 
 
 def _bitbucket_person(ref: dict) -> str:
@@ -543,8 +833,12 @@ def _bitbucket_json(pr: Pr, listed: bool = False) -> dict:
     out = {
         "type": "pullrequest", "id": pr.number, "title": pr.title, "description": pr.body,
         "state": {"open": "OPEN", "merged": "MERGED"}.get(pr.state, "DECLINED"), "draft": pr.draft,
-        "source": {"branch": {"name": pr.head}, "repository": {"full_name": pr.fork or BITBUCKET_REPO}},
-        "destination": {"branch": {"name": pr.base}, "repository": {"full_name": BITBUCKET_REPO}},
+        "source": {"branch": {"name": pr.head}, "commit": {"type": "commit", "hash": pr.sha[:12]},
+                   "repository": {"full_name": pr.fork or BITBUCKET_REPO}},
+        "destination": {"branch": {"name": pr.base}, "commit": {"type": "commit", "hash": pr.base_sha[:12]},
+                        "repository": {"full_name": BITBUCKET_REPO}},
+        "merge_commit": {"type": "commit", "hash": pr.merge_sha[:12]} if pr.merge_sha else None,
+        "comment_count": len(pr.comments), "closed_by": None, "reason": "",
         "created_on": CREATED_AT,
         "links": {"html": {"href": f"https://bitbucket.org/{BITBUCKET_REPO}/pull-requests/{pr.number}"},
                   "self": {"href": f"https://api.bitbucket.org/2.0/repositories/{BITBUCKET_REPO}/pullrequests/{pr.number}"}},
@@ -575,11 +869,20 @@ def _azure(emu: HostsEmulator, method: str, seg: list[str], params: dict[str, st
     if len(seg) < 6 or seg[0] != AZURE_ORG or lowered[2:4] != ["_apis", "git"] or lowered[4] != "repositories":
         raise _Reply(404, {"message": "The resource cannot be found.", "typeKey": "NotFoundException"})
     if seg[1] != AZURE_PROJECT or len(seg) < 7 or seg[5] not in (AZURE_REPO, AZURE_REPO_ID) \
-            or lowered[6] != "pullrequests":
+            or lowered[6] not in ("pullrequests", "commits"):
         name = seg[5]
         raise _Reply(404, {"message": f"TF401019: The Git repository with name or identifier {name} does not exist or "
                                       "you do not have permissions for the operation you are attempting.",
                            "typeKey": "GitRepositoryNotFoundException", "errorCode": 0, "eventId": 3000})
+    if lowered[6] == "commits":
+        if len(seg) == 9 and lowered[8] == "statuses" and method == "POST":
+            full = emu.known_commit("azure", seg[7])
+            if full is None:
+                raise _Reply(404, {"message": f"TF401175:The version descriptor <Commit: {seg[7]}> could not be "
+                                              f"resolved to a version in the repository {AZURE_REPO}",
+                                   "typeKey": "GitUnresolvableToCommitException", "errorCode": 0, "eventId": 3000})
+            raise _azure_status(emu, full, None, data)
+        raise _Reply(404, {"message": "The resource cannot be found."})
     rest = seg[7:]
     if not rest and method == "GET":
         found = emu.open_prs("azure") if emu._listing() else []
@@ -614,7 +917,34 @@ def _azure(emu: HostsEmulator, method: str, seg: list[str], params: dict[str, st
                       reviewers=reviewers, labels=labels)
         raise _Reply(201, _azure_json(pr))
     if rest and rest[0].isdigit():
-        pr = emu._find("azure", int(rest[0]))
+        pr = emu._find("azure", int(rest[0]), {
+            "$id": "1", "innerException": None, "message": "TF401180: The requested pull request was not found.",
+            "typeName": "Microsoft.TeamFoundation.Git.Server.GitPullRequestNotFoundException, "
+                        "Microsoft.TeamFoundation.Git.Server",
+            "typeKey": "GitPullRequestNotFoundException", "errorCode": 0, "eventId": 3000})
+        sub = [r.lower() for r in rest[1:]]
+        if sub == ["threads"] and method == "GET":
+            threads = [_azure_thread(pr, note) for note in pr.comments]
+            raise _Reply(200, {"value": threads, "count": len(threads)})
+        if sub == ["threads"] and method == "POST":
+            comments = [c for c in data.get("comments") or [] if isinstance(c, dict) and c.get("content")]
+            status = data.get("status", "unknown")
+            if not comments or status not in _AZURE_THREAD_STATUSES:
+                raise _Reply(400, {"message": "The thread must contain at least one comment, with a valid status.",
+                                   "typeKey": "InvalidArgumentValueException"})
+            note = emu._comment(pr, comments[0]["content"])
+            note.status = status
+            raise _Reply(200, _azure_thread(pr, note))
+        if len(sub) == 4 and sub[0] == "threads" and sub[2] == "comments" and method == "PATCH":
+            note = next((n for n in pr.comments if str(n.id) == sub[1]), None)
+            if note is None or sub[3] != "1":
+                raise _Reply(404, {"message": "TF401181: The pull request comment cannot be found.",
+                                   "typeKey": "GitPullRequestCommentNotFoundException"})
+            if "content" in data:
+                note.body = data["content"]
+            raise _Reply(200, _azure_comment(note))
+        if sub == ["statuses"] and method == "POST":
+            raise _azure_status(emu, None, pr, data)
         if len(rest) == 1 and method == "GET":
             raise _Reply(200, _azure_json(pr))
         if len(rest) == 1 and method == "PATCH":
@@ -636,6 +966,43 @@ def _azure(emu: HostsEmulator, method: str, seg: list[str], params: dict[str, st
     raise _Reply(404, {"message": "The resource cannot be found."})
 
 
+_AZURE_THREAD_STATUSES = ("active", "fixed", "wontFix", "closed", "byDesign", "pending", "unknown")
+_AZURE_STATES = ("notSet", "pending", "succeeded", "failed", "error", "notApplicable", "partiallySucceeded")
+
+
+def _azure_comment(note: Note) -> dict:
+    return {"id": 1, "parentCommentId": 0, "content": note.body, "publishedDate": CREATED_AT,
+            "lastUpdatedDate": CREATED_AT, "lastContentUpdatedDate": CREATED_AT,
+            "commentType": "system" if note.system else "text", "usersLiked": [],
+            "author": {"displayName": "Microsoft.VisualStudio.Services.TFS" if note.system else "Alice",
+                       "id": next(iter(AZURE_USERS))}}
+
+
+def _azure_thread(pr: Pr, note: Note) -> dict:
+    return {"id": note.id, "publishedDate": CREATED_AT, "lastUpdatedDate": CREATED_AT,
+            "comments": [_azure_comment(note)], "status": note.status or ("unknown" if note.system else "active"),
+            "threadContext": None, "properties": {}, "identities": None, "isDeleted": False,
+            "pullRequestThreadContext": None,
+            "_links": {"self": {"href": f"https://dev.azure.com/{AZURE_ORG}/_apis/git/repositories/{AZURE_REPO_ID}"
+                                        f"/pullRequests/{pr.number}/threads/{note.id}"}}}
+
+
+def _azure_status(emu: HostsEmulator, sha: str | None, pr: Pr | None, data: Any) -> _Reply:
+    """A commit status (``sha``) or a pull request status (``pr``)."""
+    context = data.get("context") or {}
+    if data.get("state", "notSet") not in _AZURE_STATES or not context.get("name"):
+        return _Reply(400, {"message": "The status must have a valid state and a context with a name.",
+                            "typeKey": "InvalidArgumentValueException"})
+    record = emu._status("azure", sha or (pr.sha if pr else ""), pr.number if pr else None,
+                         {k: data.get(k) for k in ("state", "description", "targetUrl", "context")})
+    out = {"id": len(emu.statuses), **{k: record[k] for k in ("state", "description", "targetUrl", "context")},
+           "creationDate": CREATED_AT, "updatedDate": CREATED_AT,
+           "createdBy": {"displayName": "Alice", "id": next(iter(AZURE_USERS))}}
+    if pr is not None:
+        out["iterationId"] = 1
+    return _Reply(200, out)
+
+
 def _azure_reviewer(identity: str) -> dict:
     return {"id": identity, "displayName": AZURE_USERS[identity], "vote": 0, "isRequired": False}
 
@@ -647,7 +1014,10 @@ def _azure_label(name: str) -> dict:
 def _azure_json(pr: Pr) -> dict:
     project = quote(AZURE_PROJECT)
     return {
-        "pullRequestId": pr.number, "codeReviewId": pr.number, "status": "active" if pr.state == "open" else pr.state,
+        "pullRequestId": pr.number, "codeReviewId": pr.number,
+        "status": {"open": "active", "merged": "completed"}.get(pr.state, "abandoned"),
+        "lastMergeSourceCommit": {"commitId": pr.sha}, "lastMergeTargetCommit": {"commitId": pr.base_sha},
+        "lastMergeCommit": {"commitId": pr.merge_sha or pr.trial_merge_sha},
         "isDraft": pr.draft, "title": pr.title, "description": pr.body, "creationDate": CREATED_AT,
         "sourceRefName": f"refs/heads/{pr.head}", "targetRefName": f"refs/heads/{pr.base}",
         "mergeStatus": "succeeded",
