@@ -23,8 +23,8 @@ demo: venv
 # record the org and Git-host cassettes again, against the emulators in tests/ (no real org or host)
 cassettes: venv
 	rm -f cassettes/org/*.yaml
-	SFHOTFIX_RECORD=all $(BIN)/python -m pytest -q tests/test_org.py
-	SFHOTFIX_RECORD=all $(BIN)/python -m pytest -q tests/test_hosts.py
+	SFHOTFIX_RECORD=all $(BIN)/python -m pytest -q tests/test_org.py tests/test_gate.py tests/test_hosts.py \
+		tests/test_hosts_gate.py tests/test_sync.py
 
 bench: venv
 	$(BIN)/python benchmarks/convert.py

@@ -223,25 +223,28 @@ def retrieve(target_org, types, manifest, out_dir, fmt, project_dir, parallel, f
                    f"{report.seconds:.1f} s")
 
 
+DEPLOY_OPTIONS = [
+    _TARGET_ORG,
+    click.option("--test-level", type=click.Choice(["NoTestRun", "RunSpecifiedTests", "RunLocalTests",
+                                                     "RunAllTestsInOrg", "RunRelevantTests"]),
+                 help="The Apex tests to run (default for the pipeline commands: sfhotfix.toml's test_level)."),
+    click.option("--tests", help="Test classes for RunSpecifiedTests, comma-separated."),
+    _WAIT,
+    click.option("--json", "as_json", is_flag=True),
+]
+PROJECT_OPTION = click.option("--project", "project_dir", type=click.Path(path_type=Path),
+                              help="Folder of sfdx-project.json.")
+
+
 def _deploy_options(command):
-    for option in reversed([
-        _TARGET_ORG,
-        click.option("--test-level", type=click.Choice(["NoTestRun", "RunSpecifiedTests", "RunLocalTests",
-                                                         "RunAllTestsInOrg", "RunRelevantTests"])),
-        click.option("--tests", help="Test classes for RunSpecifiedTests, comma-separated."),
-        click.option("--project", "project_dir", type=click.Path(path_type=Path), help="Folder of sfdx-project.json."),
-        _WAIT,
-        click.option("--json", "as_json", is_flag=True),
-    ]):
+    for option in reversed([*DEPLOY_OPTIONS, PROJECT_OPTION]):
         command = option(command)
     return command
 
 
-def _run_deploy(action: str, as_json: bool, run) -> None:
-    from rich.console import Console
+def with_deploy_progress(action: str, as_json: bool, run):
+    """``run(update)`` under a progress bar that ``update(status)`` moves; what ``run`` returns."""
     from rich.progress import Progress
-
-    from .report.deploy import print_deploy_result
 
     with Progress(transient=True, disable=as_json) as progress:
         task = progress.add_task(action, total=None)
@@ -251,25 +254,21 @@ def _run_deploy(action: str, as_json: bool, run) -> None:
             progress.update(task, completed=status.components_deployed + status.tests_completed, total=total,
                             description=f"{action}: {status.status}")
 
-        status = run(update)
+        return run(update)
+
+
+def _run_deploy(action: str, as_json: bool, run) -> None:
+    from rich.console import Console
+
+    from .report.deploy import print_deploy_result
+
+    status = with_deploy_progress(action, as_json, run)
     if as_json:
         click.echo(json.dumps(status.as_json(), indent=1))
     else:
         print_deploy_result(status, Console(), action)
     if not status.success:
         sys.exit(1)
-
-
-@main.command()
-@_deploy_options
-@click.argument("src", type=click.Path(path_type=Path))
-def validate(target_org, test_level, tests, project_dir, wait_minutes, poll_interval, as_json, src) -> None:
-    """Validate SRC against an org: a check-only deploy with the chosen Apex test level."""
-    from .org.actions import validate as run
-
-    test_list = [t.strip() for t in (tests or "").split(",") if t.strip()]
-    _run_deploy("Validation", as_json, lambda update: run(target_org, src, test_level, test_list, project_dir,
-                                                            _polling(wait_minutes, poll_interval), update))
 
 
 @main.command()
@@ -347,16 +346,19 @@ def _pr_output(result, as_json: bool) -> None:
         click.echo(f"{verb} pull request {result.number}: {result.url}")
 
 
+HOST_OPTIONS = [
+    click.option("--host-url", help="The repository on its host, e.g. https://github.com/acme/repo (default: origin)."),
+    click.option("--host", "host_kind", type=click.Choice(["github", "gitlab", "bitbucket", "azure"]),
+                 help="The kind of host, for self-managed hosts whose name says nothing."),
+    click.option("--api-url", help="The host's REST API root when it is not where the host puts it."),
+]
 _PR_OPTIONS = [
     click.option("--title", help="PR title (default: Hotfix: BRANCH)."),
     click.option("--body-file", type=click.Path(path_type=Path), help="PR body (default: the components by type)."),
     click.option("--draft", is_flag=True),
     click.option("--reviewer", "reviewers", multiple=True, help="Reviewer (repeatable)."),
     click.option("--label", "labels", multiple=True, help="Label (repeatable)."),
-    click.option("--host-url", help="The repository on its host, e.g. https://github.com/acme/repo (default: origin)."),
-    click.option("--host", "host_kind", type=click.Choice(["github", "gitlab", "bitbucket", "azure"]),
-                 help="The kind of host, for self-managed hosts whose name says nothing."),
-    click.option("--api-url", help="The host's REST API root when it is not where the host puts it."),
+    *HOST_OPTIONS,
     click.option("--dry-run", is_flag=True, help="Print the request instead of sending it."),
 ]
 
@@ -445,24 +447,28 @@ def hotfix(source_spec, base, branch, selects, select_file, from_comparison, mes
 @click.option("--integration", help="The integration branch (default: sfhotfix.toml's, or develop).")
 @click.option("--releases", help="Pattern of release branches on origin (default: sfhotfix.toml's, or release/*).")
 @click.option("--repo", type=click.Path(path_type=Path), default=Path("."))
-@click.option("--host-url", help="The repository on its host (default: origin).")
-@click.option("--host", "host_kind", type=click.Choice(["github", "gitlab", "bitbucket", "azure"]))
-@click.option("--api-url", help="The host's REST API root when it is not where the host puts it.")
+@_with(HOST_OPTIONS)
 @click.option("--dry-run", is_flag=True, help="Print the plan; push and open nothing.")
 @click.option("--json", "as_json", is_flag=True)
 def sync(production, integration, releases, repo, host_url, host_kind, api_url, dry_run, as_json) -> None:
     """Open sync PRs from production into the integration branch and every open release branch."""
     from .act.sync import SyncRequest, plan_and_sync
 
-    targets = plan_and_sync(SyncRequest(repo, production, integration, releases, dry_run, host_url, host_kind,
-                                        api_url))
+    plan = plan_and_sync(SyncRequest(repo, production, integration, releases, dry_run, host_url, host_kind, api_url))
+    for warning in plan.warnings:
+        click.echo(f"sfhotfix: warning: {warning}", err=True)
     if as_json:
-        click.echo(json.dumps({"targets": [t.as_json() for t in targets]}, indent=1))
-        return
-    for target in targets:
-        detail = f" ({len(target.conflicts)} conflicting files)" if target.conflicts else ""
-        done = f" → {target.pull_request}" if target.pull_request else ""
-        click.echo(f"{target.branch:<30} {target.action}{detail}{done}")
+        click.echo(json.dumps(plan.as_json(), indent=1))
+    else:
+        for target in plan.targets:
+            detail = f" ({len(target.conflicts)} conflicting files)" if target.conflicts else ""
+            done = f" → {target.pull_request}" if target.pull_request else ""
+            click.echo(f"{target.branch:<30} {target.action}{detail}{done}")
+    for target in plan.targets:
+        if target.error:
+            click.echo(f"sfhotfix: error: {target.branch}: {target.error}", err=True)
+    if plan.failed:
+        sys.exit(1)
 
 
 @main.group()
@@ -511,9 +517,11 @@ def ci_init(kind, repo, force) -> None:
 def _register_more() -> None:
     """Commands kept in modules of their own."""
     from .cli_delta import register as register_delta
+    from .cli_gate import register as register_gate
     from .cli_merge import register as register_merge
 
     register_delta(main)
+    register_gate(main)
     register_merge(main)
 
 

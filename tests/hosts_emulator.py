@@ -105,11 +105,12 @@ class Pr:
     fork: str | None = None  # the source repository when it is a fork
     comments: list[Note] = field(default_factory=list)
     merge_sha: str | None = None  # set by HostsEmulator.merge
+    head_commit: str | None = None  # a real commit of a test's repository, instead of a made-up one
 
     @property
     def sha(self) -> str:
         """The head commit."""
-        return commit_sha(self.kind, f"pr{self.number}:{self.head}")
+        return self.head_commit or commit_sha(self.kind, f"pr{self.number}:{self.head}")
 
     @property
     def base_sha(self) -> str:
@@ -139,8 +140,9 @@ class _Reply(Exception):
 class HostsEmulator:
     """Start with ``with HostsEmulator() as emu:`` (or :meth:`start`/:meth:`stop`)."""
 
-    def __init__(self, page_size: int = 30):
+    def __init__(self, page_size: int = 30, port: int = 0):
         self.page_size = page_size
+        self.port = port  # 0: any free port
         self.prs: list[Pr] = []
         self.log: list[tuple[str, str]] = []  # (method, path) of every request, for assertions
         self.missing_branches: set[str] = set()  # branches that "were not pushed"
@@ -159,7 +161,7 @@ class HostsEmulator:
         class Handler(_Handler):
             emu = emulator
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="hosts-emulator", daemon=True)
         self._thread.start()
@@ -204,11 +206,12 @@ class HostsEmulator:
     def open_prs(self, kind: str) -> list[Pr]:
         return [p for p in self.prs if p.kind == kind and p.state == "open"]
 
-    def merge(self, kind: str, number: int) -> Pr:
-        """Merge pull request ``number``, as a person would on the host: merged, with a merge commit."""
+    def merge(self, kind: str, number: int, merge_sha: str | None = None) -> Pr:
+        """Merge pull request ``number``, as a person would on the host: merged, with a merge commit (a real one
+        of the test's repository when given)."""
         with self._lock:
             pr = self._find(kind, number)
-            pr.state, pr.merge_sha = "merged", commit_sha(kind, f"merge{number}")
+            pr.state, pr.merge_sha = "merged", merge_sha or commit_sha(kind, f"merge{number}")
             return pr
 
     def close(self, kind: str, number: int) -> Pr:

@@ -89,3 +89,39 @@ def test_sync_pushes_the_branches_and_opens_the_pull_requests(tmp_path: Path, mo
     bodies = [json.loads(r.body)["body"] for r in recording.cassette.requests
               if r.method == "POST" and r.path.endswith("/repos/acme/repo/pulls")]
     assert len(bodies) == 2 and all("Invoice__c.Days_Overdue__c" in b for b in bodies)
+
+
+def test_a_refused_push_fails_its_target_only_and_nothing_is_forced(tmp_path: Path, monkeypatch) -> None:
+    """origin protects release/* sync branches with a pre-receive hook: that target fails with git's reason,
+    develop still gets its sync branch, and nothing on origin is rewritten."""
+    repo, origin = make_repo(tmp_path)
+    git(repo, "push", "-q", "origin", "main:release/2026.12")
+    hook = origin / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\nwhile read old new ref; do\n  case $ref in refs/heads/sync/release/*)\n"
+                    "    echo \"$ref is protected\" >&2; exit 1;;\n  esac\ndone\n")
+    hook.chmod(0o755)
+    code, _, err = run("commit", "--repo", str(repo), "--source", str(SANDBOX), "--base", "main", "--branch", "hf",
+                       "-m", "hotfix", "--select", "CustomField:Invoice__c.Days_Overdue__c")
+    assert code == 0, err
+    git(repo, "push", "-q", "origin", "hf:main")
+    branches_before = git(origin, "for-each-ref", "refs/heads/main", "refs/heads/develop", "refs/heads/release")
+    monkeypatch.setenv("GITHUB_TOKEN", "not-used-the-host-call-fails-first")
+    code, out, err = run("sync", "--repo", str(repo), "--json", "--host-url", "https://github.com/acme/repo",
+                         "--api-url", "http://127.0.0.1:9/unreachable")
+    assert code == 1
+    targets = {t["branch"]: t for t in json.loads(out)["targets"]}
+    head = git(repo, "rev-parse", "hf").strip()
+    assert "rejected" in targets["release/2026.12"]["error"] and "is protected" in targets["release/2026.12"]["error"]
+    assert "nothing was forced" in err and "release/2026.12" in err
+    # develop's sync branch was pushed (its pull request then failed on the unreachable host, also reported)
+    assert git(origin, "rev-parse", f"sync/develop-{head[:8]}").strip() == head
+    assert "error" in targets["develop"] and "127.0.0.1:9" not in targets["develop"].get("pullRequest", "")
+    assert git(origin, "for-each-ref", "refs/heads/main", "refs/heads/develop", "refs/heads/release") == branches_before
+
+
+def test_an_empty_release_pattern_is_a_warning(tmp_path: Path) -> None:
+    repo, _ = make_repo(tmp_path)
+    code, out, err = run("sync", "--repo", str(repo), "--releases", "release/*", "--dry-run", "--json")
+    assert code == 0, err
+    assert json.loads(out)["warnings"] == ["no branch on origin matches the release pattern release/*"]
+    assert "no branch on origin matches" in err

@@ -220,7 +220,13 @@ def _push(repo: git.Repo, branch: str) -> None:
 
 
 def git_message(exc: git.GitCommandError) -> str:
-    """The reason git gave, in one line: the last line it wrote to stderr."""
+    """The reason git gave, in one line: a refused push's reason and what the remote's hook said, else the
+    last line git wrote to stderr."""
     text = (exc.stderr or str(exc)).strip().replace("stderr:", "").strip(" '\n")
     lines = [line.strip() for line in text.splitlines() if line.strip()]
+    rejected = next((line for line in lines if "rejected]" in line), None)
+    if rejected is not None:
+        reason = rejected[rejected.rfind("(") + 1:].rstrip(")") if "(" in rejected else rejected
+        said = [line[len("remote:"):].strip() for line in lines if line.startswith("remote:")]
+        return "; ".join([reason, *[line for line in said if line][:2]])
     return lines[-1] if lines else "git failed"

@@ -20,7 +20,7 @@ from ..compare import compare
 from ..config import load_config
 from ..errors import SfhotfixError, UsageError
 from ..hosts import PullRequestSpec, detect_host, open_pull_request, pr_body, remote_url
-from .commit import open_repo
+from .commit import git_message, open_repo
 
 
 @dataclass
@@ -31,14 +31,28 @@ class SyncTarget:
     conflicts: list[str] = field(default_factory=list)
     sync_branch: str | None = None
     pull_request: str | None = None
+    error: str | None = None  # why this target's branch or pull request could not be made
 
     def as_json(self) -> dict:
         out = {"branch": self.branch, "action": self.action, "conflicts": self.conflicts, "head": self.head}
-        if self.sync_branch:
-            out["syncBranch"] = self.sync_branch
-        if self.pull_request:
-            out["pullRequest"] = self.pull_request
+        for key, value in (("syncBranch", self.sync_branch), ("pullRequest", self.pull_request),
+                           ("error", self.error)):
+            if value:
+                out[key] = value
         return out
+
+
+@dataclass
+class SyncPlan:
+    targets: list[SyncTarget]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return any(t.error for t in self.targets)
+
+    def as_json(self) -> dict:
+        return {"targets": [t.as_json() for t in self.targets], "warnings": self.warnings}
 
 
 @dataclass
@@ -53,7 +67,9 @@ class SyncRequest:
     api_url: str | None = None
 
 
-def plan_and_sync(request: SyncRequest) -> list[SyncTarget]:
+def plan_and_sync(request: SyncRequest) -> SyncPlan:
+    """Plan every target, then (unless a dry run) push and open each one's pull request; a target that
+    fails (a protected or refused push, a host error) is reported and the others still go ahead."""
     config = load_config(request.repo)
     production = request.production or config.pipeline.production_branch
     integration = request.integration or config.pipeline.integration_branch
@@ -72,13 +88,19 @@ def plan_and_sync(request: SyncRequest) -> list[SyncTarget]:
     names = ([integration] if integration in remote else []) + [b for b in releases if b != integration]
     if not names:
         raise UsageError(f"nothing to sync: origin has neither {integration} nor a branch matching {pattern}")
+    warnings = [] if releases else [f"no branch on origin matches the release pattern {pattern}"]
+    if integration not in remote:
+        warnings.append(f"origin has no integration branch {integration}")
     prod_head = remote[production]
-    targets = [_plan(repo, prod_head, name, remote[name]) for name in names]
+    plan = SyncPlan([_plan(repo, prod_head, name, remote[name]) for name in names], warnings)
     if not request.dry_run:
-        for target in targets:
+        for target in plan.targets:
             if target.action == "open-pr":
-                _open(repo, request, config, production, prod_head, target)
-    return targets
+                try:
+                    _open(repo, request, config, production, prod_head, target)
+                except SfhotfixError as exc:
+                    target.error = str(exc)
+    return plan
 
 
 def _remote_branches(repo: git.Repo) -> dict[str, str]:
@@ -111,7 +133,8 @@ def _open(repo: git.Repo, request: SyncRequest, config, production: str, prod_he
         repo.git.push("origin", f"{prod_head}:refs/heads/{target.sync_branch}")
     except git.GitCommandError as exc:
         if "already exists" not in str(exc.stderr) and "up-to-date" not in str(exc.stderr):
-            raise SfhotfixError(f"push of {target.sync_branch} to origin was rejected; nothing was forced") from None
+            raise SfhotfixError(f"push of {target.sync_branch} to origin was rejected ({git_message(exc)}); "
+                                "nothing was forced") from None
     base = repo.git.merge_base(prod_head, target.head)
     rows = compare(f"git:{prod_head}", f"git:{base}", repo=Path(repo.working_dir)).as_json()["components"]
     title = f"Sync {production} into {target.branch}"
