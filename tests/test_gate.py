@@ -296,3 +296,24 @@ def test_an_expired_validation_is_deployed_in_full_with_a_note(github, recorded_
     assert record["tests"] == ["InvoiceServiceTest", "LateFeesTest"]
     assert record["package"] == {"ApexClass": ["InvoiceService", "LateFees", "LateFeesTest"],
                                  "CustomField": ["Invoice__c.Days_Overdue__c"]}
+
+
+def test_rollback_refusals_need_no_org(tmp_path: Path) -> None:
+    """What cannot be rolled back is refused from the history alone, before any org call."""
+    repo, _ = make_repo(tmp_path)
+    store = History(open_repo(repo))
+    fix = {"ApexClass": ["InvoiceService"]}
+    store.append(Record(id="0Af1", kind="quick-deployment", org="production", who="ci", when="2026-11-27T10:00:01Z",
+                        status="Succeeded", success=True, package=fix, backup=True), backup=b"PK\x05\x06" + bytes(18))
+    store.append(Record(id="0Af2", kind="deployment", org="production", who="ci", when="2026-11-27T10:00:02Z",
+                        status="Succeeded", success=True, package=fix))
+    store.append(Record(id="0Af3", kind="deployment", org="production", who="ci", when="2026-11-27T10:00:03Z",
+                        status="Failed", success=False, package={"Flow": ["Late"]}))
+    code, _, err = run("rollback", "--deployment", "0Af1", "--repo", str(repo))
+    assert code == 2 and "the later deployment 0Af2 changed some of the same components" in err and "--force" in err
+    code, _, err = run("rollback", "--deployment", "0Af2", "--repo", str(repo))
+    assert code == 2 and "no backup was kept" in err
+    code, _, err = run("rollback", "--deployment", "0Af3", "--repo", str(repo))
+    assert code == 2 and "Failed, so the org was not changed" in err
+    code, _, err = run("rollback", "--deployment", "0Af9", "--repo", str(repo))
+    assert code == 2 and "no such deployment" in err
