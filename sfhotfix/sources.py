@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .components import ResolvedTree
 from .errors import UsageError
@@ -19,7 +19,10 @@ from .forceignore import ForceIgnore
 from .project import PROJECT_FILE, SfdxProject, load_project
 from .registry import Registry, load_registry
 from .resolve import resolve
-from .tree import FileTree, open_tree
+
+
+if TYPE_CHECKING:
+    from .tree import FileTree
 
 
 @dataclass
@@ -62,6 +65,8 @@ def open_tree_spec(spec: str, repo: Path | None = None) -> FileTree:
 
         ref, subpath = parse_git_spec(spec)
         return GitTree(Path(repo or "."), ref, subpath)
+    from .tree import open_tree  # zip support, imported when a folder or zip is read
+
     return open_tree(Path(spec))
 
 
@@ -75,8 +80,40 @@ def open_source(spec: str | Path, project_dir: Path | None = None, with_children
     if str(spec).startswith("org:"):
         return _open_org(str(spec)[4:], project_dir, org_types or [])
     tree = open_tree_spec(str(spec), repo)
-    files = tree.files()
-    own_project = PROJECT_FILE in files
+    setup = read_setup(tree, project_dir)
+    if setup.package_prefixes is not None:
+        tree = _SubTree(tree, setup.package_prefixes, focus)
+    elif focus is not None:
+        tree = _SubTree(tree, ("",), focus)
+    resolved = resolve(tree, setup.registry, setup.format, setup.forceignore, with_children)
+    return Source(tree, resolved, setup.registry, setup.project)
+
+
+@dataclass(frozen=True)
+class Setup:
+    """How a tree is read: its project and registry, the folders read (as prefixes ending in ``/``; None: all),
+    what is ignored, the format (None: detected from the files)."""
+
+    project: SfdxProject
+    registry: Registry
+    package_prefixes: tuple[str, ...] | None
+    forceignore: ForceIgnore
+    format: str | None
+
+    def reads(self, path: str) -> bool:
+        """Whether ``path`` is among the files resolved (in a package directory, not ignored)."""
+        if self.package_prefixes is not None and not path.startswith(self.package_prefixes):
+            return False
+        return not self.forceignore.denies(path)
+
+
+def read_setup(tree: FileTree, project_dir: Path | None = None) -> Setup:
+    """The project (``project_dir``'s, else the tree's own sfdx-project.json) and what follows from it.
+
+    A tree with its own sfdx-project.json is read through that file's package directories, in source format;
+    any other tree is read whole and its format detected.
+    """
+    own_project = PROJECT_FILE in tree.files()
     if project_dir is not None:
         project = load_project(project_dir)
     elif own_project:
@@ -84,13 +121,11 @@ def open_source(spec: str | Path, project_dir: Path | None = None, with_children
     else:
         project = load_project(None)
     registry = load_registry(project.presets)
-    if own_project:
-        tree = _SubTree(tree, project.package_directories, focus)
-    elif focus is not None:
-        tree = _SubTree(tree, ("",), focus)
     forceignore = _forceignore(tree, project, own_project)
-    resolved = resolve(tree, registry, "source" if own_project else None, forceignore, with_children)
-    return Source(tree, resolved, registry, project)
+    if own_project:
+        prefixes = tuple(p.rstrip("/") + "/" if p else "" for p in project.package_directories)
+        return Setup(project, registry, prefixes, forceignore, "source")
+    return Setup(project, registry, None, forceignore, None)
 
 
 def project_in_tree(tree: FileTree) -> SfdxProject:

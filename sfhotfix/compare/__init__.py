@@ -1,4 +1,9 @@
-"""Compare two sources and report what differs, as rows with selectors later commands accept."""
+"""Compare two sources and report what differs, as rows with selectors later commands accept.
+
+The comparison's machinery (sources, units, the XML engine) is imported when a comparison runs: between two
+git revisions ``compare --json`` takes a path that needs little of it (compare/revisions.py), and the
+command's start-up is part of its time.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from ..errors import UsageError
-from ..sources import Source, open_source
-from .engine import STATUSES, Row, compare_units, summarize
-from .units import collect_units
+
+if TYPE_CHECKING:
+    from ..sources import Source
+    from .engine import Row
+
+STATUSES = ("new", "changed", "deleted", "identical")
 
 
 @dataclass(frozen=True)
@@ -40,18 +48,24 @@ class Filters:
         return cls(_split(types), _split(exclude_types), name, statuses, changed_by, changed_since)
 
     def accepts(self, row: Row) -> bool:
-        owner_types = {row.type, row.parent[0]} if row.parent else {row.type}
+        return self.admits(row.type, row.full_name, row.selector, row.parent, row.status, row.extra)
+
+    def admits(self, type_name: str, full_name: str, selector: str, parent: tuple[str, str] | None, status: str,
+               extra: dict | None = None) -> bool:
+        """Whether a row with these fields passes (``accepts`` without a Row: identical rows are counted unbuilt)."""
+        owner_types = {type_name, parent[0]} if parent else {type_name}
         if self.types and not owner_types & self.types:
             return False
         if self.exclude_types and owner_types & self.exclude_types:
             return False
-        if self.name and not (fnmatchcase(row.full_name, self.name) or fnmatchcase(row.selector, self.name)):
+        if self.name and not (fnmatchcase(full_name, self.name) or fnmatchcase(selector, self.name)):
             return False
-        if self.changed_by and (row.extra.get("changedBy") or "").casefold() != self.changed_by.casefold():
+        extra = extra or {}
+        if self.changed_by and (extra.get("changedBy") or "").casefold() != self.changed_by.casefold():
             return False
-        if self.changed_since and (row.extra.get("changedOn") or "") < self.changed_since:
+        if self.changed_since and (extra.get("changedOn") or "") < self.changed_since:
             return False
-        return not self.statuses or row.status in self.statuses
+        return not self.statuses or status in self.statuses
 
 
 def _split(value: str | None) -> frozenset[str]:
@@ -70,6 +84,8 @@ class Comparison:
     target_units: dict = field(default_factory=dict)
 
     def as_json(self, include_identical: bool = False, texts: bool = False) -> dict:
+        from .engine import summarize
+
         rows = [r for r in self.rows if include_identical or r.status != "identical"]
         return {
             "summary": summarize(self.rows),
@@ -90,6 +106,10 @@ def compare(source_spec: str, target_spec: str, repo: Path | None = None, projec
     An ``org:`` side is opened after the other one, to retrieve only the types that side holds (or
     those ``--types`` names); its FileProperties add "changed by / changed on" to the rows.
     """
+    from ..sources import open_source
+    from .engine import compare_units
+    from .units import collect_units
+
     specs = {"source": source_spec, "target": target_spec}
     order = sorted(specs, key=lambda side: specs[side].startswith("org:"))
     opened: dict = {}

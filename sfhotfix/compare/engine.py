@@ -16,11 +16,10 @@ from typing import Iterable
 
 from lxml import etree
 
+from . import STATUSES
 from .units import UNKNOWN, Unit, canonical_text, facts_of, xml_text
 from .window import children_touching, differing_lines
 from .xmldiff import Change, TypeFacts, diff_elements, grouped, keyed_entries, local, plain
-
-STATUSES = ("new", "changed", "deleted", "identical")
 
 
 @dataclass
@@ -65,8 +64,7 @@ def compare_units(source: dict[tuple[str, str], Unit], target: dict[tuple[str, s
     rows: list[Row] = []
     keys = list(source) + [k for k in target if k not in source]
     for key in keys:
-        s, t = source.get(key), target.get(key)
-        rows.extend(_compare_unit(s, t, include_identical, texts))
+        rows.extend(compare_unit(source.get(key), target.get(key), include_identical, texts))
     return rows
 
 
@@ -74,7 +72,9 @@ def _selector(type_name: str, full_name: str) -> str:
     return f"{type_name}:{full_name}"
 
 
-def _compare_unit(s: Unit | None, t: Unit | None, include_identical: bool, texts: bool) -> list[Row]:
+def compare_unit(s: Unit | None, t: Unit | None, include_identical: bool = False, texts: bool = False) -> list[Row]:
+    """The rows of one unit (the source's ``s``, the target's ``t``; either may be missing): its own row first,
+    then its subcomponents'."""
     unit = s or t
     assert unit is not None
     base = dict(type=unit.type_name, full_name=unit.full_name, selector=_selector(unit.type_name, unit.full_name),
