@@ -133,10 +133,15 @@ def compare(source_spec, target_spec, repo, project_dir, types, exclude_types, n
 
     A SPEC is a folder or .zip in either format, git:REF[:PATH], or org:ALIAS (an org to retrieve)."""
     from .compare import Filters, compare as run
+    from .compare.revisions import revision_report
 
     filters = Filters.parse(types, exclude_types, name_glob, status, changed_by, changed_since)
-    comparison = run(source_spec, target_spec, repo, project_dir, filters, include_identical, texts=bool(html_file))
-    report = comparison.as_json(include_identical, texts=bool(html_file))
+    quick = html_file is None and not include_identical  # two git revisions: only what changed is built
+    report = revision_report(source_spec, target_spec, repo, project_dir, filters) if quick else None
+    if report is None:
+        comparison = run(source_spec, target_spec, repo, project_dir, filters, include_identical,
+                         texts=bool(html_file))
+        report = comparison.as_json(include_identical, texts=bool(html_file))
     if html_file:
         from .report.html import render_html
 

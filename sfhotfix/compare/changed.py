@@ -20,6 +20,7 @@ import bisect
 import os
 import subprocess
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Union
 
@@ -52,17 +53,25 @@ class FromTree:
     share with TO, and what they share reads the same from either.
     """
 
-    def __init__(self, to_tree: GitTree, ref: str, commit: str, changes: dict[str, Change]):
-        self.label = f"git:{ref}"
+    def __init__(self, to_tree: GitTree, ref: str, commit: str, changes: dict[str, Change], label: str | None = None):
+        self.label = label or f"git:{ref}"
         self.repo = to_tree.repo
         self.commit = commit
         self._to = to_tree
         self._before = {path: change.before for path, change in changes.items()}
-        shared = [f for f in to_tree.files() if f not in self._before]
-        self._files = sorted(shared + [path for path, blob in self._before.items() if blob])
+
+    @cached_property
+    def _files(self) -> list[str]:
+        shared = [f for f in self._to.files() if f not in self._before]
+        return sorted(shared + [path for path, blob in self._before.items() if blob])
 
     def files(self) -> list[str]:
         return list(self._files)
+
+    def holds(self, path: str) -> bool:
+        """Whether FROM has a file at ``path``, known from the diff alone."""
+        blob = self._before.get(path, "shared")
+        return blob is not None and (blob != "shared" or self._to.holds(path))
 
     def read(self, path: str) -> bytes:
         return self.read_many([path])[path]
@@ -161,19 +170,38 @@ _REGULAR = (b"100644", b"100755")
 
 
 def git_changes(to_tree: GitTree, from_commit: str) -> dict[str, Change]:
-    """Path → change between FROM and TO, renames split into a deletion and an addition (as sgd reads them)."""
-    result = _git(to_tree.repo, "diff", "--raw", "--no-renames", "--no-ext-diff", "--no-textconv", "-z",
-                  "--abbrev=40", from_commit, to_tree.commit, "--")
-    if result.returncode != 0:
-        raise UsageError(f"git diff git:{from_commit[:12]} {to_tree.label} failed in {to_tree.repo}: {_failure(result)}")
-    fields = result.stdout.split(b"\0")
+    """Path → change between FROM and TO, renames split into a deletion and an addition (as sgd reads them).
+
+    Paths are relative to TO's folder (``git:REF:PATH``), as its listing is; changes outside it are left out.
+    """
+    return read_changes(diff_process(to_tree.repo, from_commit, to_tree.commit, to_tree.subpath), to_tree.subpath,
+                        f"git diff git:{from_commit[:12]} {to_tree.label} failed in {to_tree.repo}")
+
+
+def diff_process(repo: Path, from_commit: str, to_commit: str, subpath: str | None = None) -> subprocess.Popen:
+    """``git diff --raw`` between two commits, started: its output is read by :func:`read_changes`."""
+    env = {name: value for name, value in os.environ.items() if name not in REPOSITORY_ENV_VARS}
+    env.update(GIT_OPTIONAL_LOCKS="0", LC_ALL="C", GIT_TERMINAL_PROMPT="0", GIT_LITERAL_PATHSPECS="1")
+    return subprocess.Popen(
+        ["git", "-C", str(repo), "diff", "--raw", "--no-renames", "--no-ext-diff", "--no-textconv", "--no-relative",
+         "-z", "--abbrev=40", from_commit, to_commit, "--", *([subpath] if subpath else [])],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+
+
+def read_changes(process: subprocess.Popen, subpath: str | None, failure: str) -> dict[str, Change]:
+    """The changes a :func:`diff_process` reports, by path relative to ``subpath``."""
+    out, err = process.communicate()
+    if process.returncode != 0:
+        raise UsageError(f"{failure}: {_failure(subprocess.CompletedProcess([], process.returncode, out, err))}")
+    prefix = (subpath + "/").encode("utf-8", "surrogateescape") if subpath else b""
+    fields = out.split(b"\0")
     changes: dict[str, Change] = {}
     for meta, path in zip(fields[0::2], fields[1::2]):
-        if not meta.startswith(b":"):
+        if not meta.startswith(b":") or not path.startswith(prefix):
             continue
         old_mode, _, old_blob, _, status = meta[1:].split(b" ")
         before = old_blob.decode("ascii") if old_mode in _REGULAR else None
-        changes[path.decode("utf-8", "surrogateescape")] = Change(status.decode("ascii")[:1], before)
+        changes[path[len(prefix):].decode("utf-8", "surrogateescape")] = Change(status.decode("ascii")[:1], before)
     return changes
 
 
@@ -200,10 +228,11 @@ def _blobs(repo: Path, blobs: list[str]) -> dict[str, bytes]:
 class NarrowTree:
     """The files of a revision that matter, read once in one batch; the rest of the listing stays hidden."""
 
-    def __init__(self, tree: Tree, files: list[str]):
+    def __init__(self, tree: Tree, files: list[str], batch: Iterable[str] | None = None):
         self.label = tree.label
         self._tree = tree
         self._files = files
+        self._batch = files if batch is None else list(batch)  # what the first read fetches at once
         self._data: dict[str, bytes] | None = None
 
     def files(self) -> list[str]:
@@ -211,7 +240,7 @@ class NarrowTree:
 
     def read(self, path: str) -> bytes:
         if self._data is None:
-            self._data = self._tree.read_many(self._files)
+            self._data = self._tree.read_many(self._batch)
         data = self._data.get(path)
         return data if data is not None else self._tree.read(path)
 
