@@ -362,6 +362,13 @@ class GitTree:
         self._finalizer = None
         return stderr or b""
 
+    def forget_reader(self) -> None:
+        """In a forked child: leave the parent's ``git cat-file`` to the parent (a read here starts another)."""
+        if self._finalizer is not None:
+            self._finalizer.detach()
+        self._process = None
+        self._finalizer = None
+
     def close(self) -> None:
         """End the ``git cat-file`` process; the listing stays usable and a later read starts a new one."""
         with self._lock:

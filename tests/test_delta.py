@@ -26,10 +26,9 @@ from sfhotfix.act.delta import DeltaRequest, load_facts, run_delta
 from sfhotfix.cli import main
 from sfhotfix.cli_delta import register
 from sfhotfix.compare import compare
-from sfhotfix.compare.changed import compare_revisions, neighbourhood
+from sfhotfix.compare.changed import compare_revisions
 from sfhotfix.formats import sgd_xml
 from sfhotfix.inventory import convert
-from sfhotfix.registry import load_registry
 
 if "delta" not in main.commands:
     register(main)
@@ -592,26 +591,35 @@ def test_narrowed_comparison_gives_the_whole_comparisons_rows(tmp_path: Path) ->
     assert len(narrowed.source.tree.files()) < len(whole.source.tree.files())
 
 
-def test_neighbourhood_brings_whole_components() -> None:
-    registry = load_registry(())
-    files = sorted([
-        f"{DEFAULT}/classes/A.cls", f"{DEFAULT}/classes/A.cls-meta.xml", f"{DEFAULT}/classes/AB.cls",
-        f"{DEFAULT}/lwc/card/card.js", f"{DEFAULT}/lwc/card/card.html", f"{DEFAULT}/lwc/card/__tests__/card.test.js",
-        f"{DEFAULT}/staticresources/img.resource-meta.xml", f"{DEFAULT}/staticresources/img/a/b.png",
-        f"{OBJ}/Acc/Acc.object-meta.xml", f"{OBJ}/Acc/fields/F.field-meta.xml", f"{OBJ}/Acc/fields/G.field-meta.xml",
-        f"{DEFAULT}/reports/Sales.reportFolder-meta.xml", f"{DEFAULT}/reports/Sales/R.report-meta.xml", "README.md",
-    ])
-    assert neighbourhood([f"{DEFAULT}/classes/A.cls"], files, registry) == {
-        f"{DEFAULT}/classes/A.cls", f"{DEFAULT}/classes/A.cls-meta.xml"}
-    assert neighbourhood([f"{DEFAULT}/lwc/card/card.js"], files, registry) == {
-        f"{DEFAULT}/lwc/card/card.js", f"{DEFAULT}/lwc/card/card.html", f"{DEFAULT}/lwc/card/__tests__/card.test.js"}
-    assert neighbourhood([f"{DEFAULT}/staticresources/img/a/b.png"], files, registry) == {
-        f"{DEFAULT}/staticresources/img.resource-meta.xml", f"{DEFAULT}/staticresources/img/a/b.png"}
-    assert neighbourhood([f"{OBJ}/Acc/fields/F.field-meta.xml"], files, registry) == {
-        f"{OBJ}/Acc/Acc.object-meta.xml", f"{OBJ}/Acc/fields/F.field-meta.xml"}
-    assert neighbourhood([f"{DEFAULT}/reports/Sales/R.report-meta.xml"], files, registry) == {
-        f"{DEFAULT}/reports/Sales.reportFolder-meta.xml", f"{DEFAULT}/reports/Sales/R.report-meta.xml"}
-    assert neighbourhood(["README.md", f"{DEFAULT}/classes/Gone.cls"], files, registry) == {"README.md"}
+def test_narrowing_resolves_the_touched_units_with_their_components(tmp_path: Path) -> None:
+    """A changed class brings its own files; a changed field its object's own file and, to decide on the object's
+    existence and on the children inside its file, the object's first unchanged child (whose rows are left out)."""
+    repo = new_repo(tmp_path)
+    meta = f'<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass {NS}><apiVersion>60.0</apiVersion></ApexClass>\n'
+    obj = f'<?xml version="1.0" encoding="UTF-8"?>\n<CustomObject {NS}><label>Acc</label></CustomObject>\n'
+    commit_tree(repo, {f"{DEFAULT}/classes/A.cls": "class A {}", f"{DEFAULT}/classes/A.cls-meta.xml": meta,
+                       f"{DEFAULT}/classes/AB.cls": "class AB {}", f"{DEFAULT}/classes/AB.cls-meta.xml": meta,
+                       f"{OBJ}/Acc/Acc.object-meta.xml": obj, f"{OBJ}/Acc/fields/F.field-meta.xml": _field("F", "F"),
+                       f"{OBJ}/Acc/fields/G.field-meta.xml": _field("G", "G"),
+                       f"{OBJ}/Acc/fields/H.field-meta.xml": _field("H", "H")}, "base")
+    commit_tree(repo, {f"{DEFAULT}/classes/A.cls": "class A { }", f"{OBJ}/Acc/fields/G.field-meta.xml": _field("G", "G2")},
+                "change")
+    changed = compare_revisions(repo, "HEAD~1", "HEAD")
+    assert changed.to.source.tree.files() == [
+        f"{DEFAULT}/classes/A.cls", f"{DEFAULT}/classes/A.cls-meta.xml", f"{OBJ}/Acc/Acc.object-meta.xml",
+        f"{OBJ}/Acc/fields/F.field-meta.xml", f"{OBJ}/Acc/fields/G.field-meta.xml"]
+    assert [(r.selector, r.status) for r in changed.comparison.rows] == [
+        ("ApexClass:A", "changed"), ("CustomObject:Acc", "identical"), ("CustomField:Acc.G", "changed")]
+
+
+def test_a_field_deleted_from_an_object_with_fields_only_deletes_the_field(tmp_path: Path) -> None:
+    """Account in source format is often only a folder of fields: deleting one must not delete Account."""
+    repo = new_repo(tmp_path)
+    commit_tree(repo, {f"{OBJ}/Account/fields/{name}__c.field-meta.xml": _field(f"{name}__c", name) for name in "AB"},
+                "fields")
+    commit_tree(repo, {f"{OBJ}/Account/fields/A__c.field-meta.xml": None}, "one deleted")
+    result = delta(repo, tmp_path / "out")
+    assert result["destructiveChanges"] == {"CustomField": ["Account.A__c"]} and result["package"] == {}
 
 
 # ---------------------------------------------------------------------------------------------- the command

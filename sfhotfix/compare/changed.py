@@ -1,37 +1,26 @@
-"""Compare two git revisions by what git says differs: only the files near a changed path are resolved and read.
+"""Compare two git revisions by what git says differs: only the units a changed path touches are resolved.
 
 ``compare("git:TO", "git:FROM")`` resolves every file of both revisions and reads every component to sign it:
 on a 50,000-file project that is seconds of Python per side, although a hotfix changes a few hundred files.
-Here ``git diff`` names the changed paths, and each revision is narrowed to their *neighbourhood* before it is
-resolved: every file that may belong to the same component as a changed path (see :func:`neighbourhood`).
-The rows are the same as the whole comparison's for every component that differs, because a component none of
-whose files changed is identical on both sides, and every component holding a changed file is resolved whole
-(its children that did not change may be missing, and are then missing on both sides alike).
-
-The neighbourhood is an over-approximation built from the folder layout both formats share: below a type's
-folder (``classes/``, ``objects/``, ``lwc/``…) a component is either files named after it (``Foo.cls``,
-``Foo.cls-meta.xml``) or a folder named after it (a bundle, a static resource, a report folder), and a
-decomposed component (``objects/Account/``) is its own files plus one file per child.
+Here ``git diff`` names the changed paths and both revisions are narrowed to the units they touch
+(compare/narrowing.py); the rows are the whole comparison's for every one of those units. FROM is read
+without being listed: TO's listing with the diff undone (FromTree).
 """
-
 from __future__ import annotations
 
-import bisect
 import os
 import subprocess
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Union
+from typing import Callable, Iterable, Union
 
-from ..components import ResolvedTree
 from ..errors import UsageError
-from ..forceignore import ForceIgnore
 from ..gittree import REPOSITORY_ENV_VARS, GitTree
-from ..project import PROJECT_FILE, SfdxProject
-from ..registry import MetadataType, Registry, load_registry
+from ..project import PROJECT_FILE
+from ..registry import MetadataType
 from ..resolve import detect_format, in_file_children, resolve
-from ..sources import Source, project_in_tree
+from ..sources import Setup, Source, _SubTree, read_setup
 from . import Comparison
 from .engine import compare_units
 from .units import Unit, collect_units
@@ -125,25 +114,61 @@ def compare_revisions(repo: Path, from_ref: str, to_ref: str,
 
     ``keep(path, status)`` drops changed paths before anything is resolved (``--source-dir``, ignore files);
     the paths ``extra`` picks from TO's listing are resolved as if they had changed (their components get
-    units, and rows when they differ). For a caller that judges some types itself: ``compared(to_unit, from_unit)`` leaves units out of
-    the rows (they stay in the units), and the children inside the files of the types ``parse_children``
-    refuses are not read at all.
+    units, and rows when they differ). For a caller that judges some types itself: ``compared(to_unit,
+    from_unit)`` leaves units out of the rows (they stay in the units), and the children inside the files of
+    the types ``parse_children`` refuses are not read at all. Each side is read through its own
+    sfdx-project.json; where the two differ (or their .forceignore files do), both are resolved whole.
     """
+    from .narrowing import narrow, placed_and_touched
+
     to_tree = GitTree(repo, to_ref)
     from_commit = _commit(to_tree, from_ref)
     every_change = git_changes(to_tree, from_commit)
     from_tree = FromTree(to_tree, from_ref, from_commit, every_change)
-    changes = {path: change.status for path, change in every_change.items() if keep(path, change.status)}
-    around = [*changes, *extra(to_tree.files())]
-    from_rev = _narrowed(from_tree, around, parse_children)
-    to_rev = _narrowed(to_tree, around, parse_children)
-    source_units, target_units = collect_units(to_rev.source), collect_units(from_rev.source)
+    kept = {path: change for path, change in every_change.items() if keep(path, change.status)}
+    to_setup = read_setup(to_tree)
+    if PROJECT_FILE in every_change or ".forceignore" in every_change:
+        return _whole(to_tree, from_tree, to_setup, kept, compared, parse_children)
+    fmt = to_setup.format or detect_format([f for f in to_tree.files() if to_setup.reads(f)], to_setup.registry)
+    changes = {path: change for path, change in kept.items() if to_setup.reads(path)}
+    also = [path for path in extra(_listed(to_tree, to_setup)) if to_setup.reads(path)]
+    placed, touched = placed_and_touched(to_tree, from_tree, changes, to_setup, fmt, also)
+    narrowed = narrow(to_tree, from_tree, to_setup, fmt, placed, touched, parse_children)
+    rows = [row for _, group in narrowed.rows(compared) for row in group]
+    comparison = Comparison(to_tree.label, from_tree.label, rows, narrowed.source, narrowed.target,
+                            narrowed.source_units, narrowed.target_units)
+    to_rev = Revision(to_tree, _listed(to_tree, to_setup), narrowed.source)
+    from_rev = Revision(from_tree, _listed(from_tree, to_setup), narrowed.target)
+    return ChangedComparison(comparison, to_rev, from_rev, {path: change.status for path, change in kept.items()})
+
+
+def _listed(tree: Tree, setup: Setup) -> list[str]:
+    """The files of the package directories (every file without a project), ignored ones included."""
+    prefixes = setup.package_prefixes
+    return tree.files() if prefixes is None else [f for f in tree.files() if f.startswith(prefixes)]
+
+
+def _whole(to_tree: GitTree, from_tree: FromTree, to_setup: Setup, kept: dict[str, Change],
+           compared: Callable[[Unit | None, Unit | None], bool],
+           parse_children: Callable[[MetadataType], bool]) -> ChangedComparison:
+    """Both revisions resolved whole, each through its own project: a changed sfdx-project.json or .forceignore
+    may change what every path is."""
+    sides = []
+    for tree, setup in ((to_tree, to_setup), (from_tree, read_setup(from_tree))):
+        read = tree if setup.package_prefixes is None else _SubTree(tree, setup.package_prefixes)
+        resolved = resolve(read, setup.registry, setup.format, setup.forceignore, with_children=False)
+        for component in resolved.components:
+            if component.type.children and component.xml and not component.children and parse_children(component.type):
+                component.children = in_file_children(component, tree.read(component.xml), tree.label, setup.registry)
+        sides.append((tree, _listed(tree, setup), Source(read, resolved, setup.registry, setup.project)))
+    (_, to_files, to_source), (_, from_files, from_source) = sides
+    source_units, target_units = collect_units(to_source), collect_units(from_source)
     judged = {key for key in {*source_units, *target_units} if compared(source_units.get(key), target_units.get(key))}
     rows = compare_units({k: u for k, u in source_units.items() if k in judged},
                          {k: u for k, u in target_units.items() if k in judged})
-    comparison = Comparison(to_tree.label, from_tree.label, rows, to_rev.source, from_rev.source,
-                            source_units, target_units)
-    return ChangedComparison(comparison, to_rev, from_rev, changes)
+    comparison = Comparison(to_tree.label, from_tree.label, rows, to_source, from_source, source_units, target_units)
+    return ChangedComparison(comparison, Revision(to_tree, to_files, to_source), Revision(from_tree, from_files, from_source),
+                             {path: change.status for path, change in kept.items()})
 
 
 def _git(repo: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
@@ -247,110 +272,3 @@ class NarrowTree:
     def fingerprint(self, path: str) -> str:
         """The file's git blob id: equal ids mean equal bytes, and neither file is read."""
         return self._tree.fingerprint(path)
-
-
-def _narrowed(tree: Tree, changes: Iterable[str], parse_children: Callable[[MetadataType], bool]) -> Revision:
-    """A revision resolved over the neighbourhood of the changed paths, as ``open_source`` would resolve it whole.
-
-    The project (package directories, presets, ``.forceignore``) is the revision's own ``sfdx-project.json``;
-    without one, the whole tree is read and its format detected from the whole listing.
-    """
-    files = tree.files()
-    own_project = PROJECT_FILE in files
-    has_forceignore = ".forceignore" in files
-    project = project_in_tree(tree) if own_project else SfdxProject(root=None)
-    registry = load_registry(project.presets)
-    if own_project:
-        prefixes = tuple(p.rstrip("/") + "/" for p in project.package_directories)
-        files = [f for f in files if f.startswith(prefixes)]
-    narrow = NarrowTree(tree, sorted(neighbourhood(changes, files, registry)))
-    forceignore = _forceignore(tree) if own_project and has_forceignore else ForceIgnore()
-    fmt = "source" if own_project else detect_format(files, registry)
-    resolved: ResolvedTree = resolve(narrow, registry, fmt, forceignore, with_children=False)
-    for component in resolved.components:  # as resolve(with_children=True) does, for the types asked for
-        if component.type.children and component.xml and not component.children and parse_children(component.type):
-            component.children = in_file_children(component, narrow.read(component.xml), narrow.label, registry)
-    return Revision(tree, files, Source(narrow, resolved, registry, project))
-
-
-def _forceignore(tree: Tree) -> ForceIgnore:
-    """The revision's own ``.forceignore`` (a project read from git has no folder to read it from)."""
-    return ForceIgnore(tree.read(".forceignore").decode("utf-8", "replace").splitlines())
-
-
-def neighbourhood(paths: Iterable[str], files: list[str], registry: Registry) -> set[str]:
-    """Every file of ``files`` that may share a component with one of ``paths`` (those of them that exist included).
-
-    Below the first folder that is a type's folder (the *anchor*: ``objects``, ``classes``, ``lwc``…):
-    a file directly in it brings the files named like it (``Foo.cls`` → ``Foo.*``) and a folder of that name;
-    a file deeper down brings that whole folder (a bundle, a static resource, a report folder) and the files
-    named like the folder (``foo.resource-meta.xml``), except in a decomposed type's folder, where it brings
-    the component's own files (``objects/Account/Account.object-meta.xml``) and the files named like itself.
-    A path under no type folder brings itself only. Every look-up is a range of the sorted listing.
-    """
-    ordered = sorted(files)
-    wanted: set[str] = set()
-    asked: set[tuple[str, str]] = set()  # a component folder holding many changed files is listed once
-
-    def first_time(kind: str, query: str) -> bool:
-        if (kind, query) in asked:
-            return False
-        asked.add((kind, query))
-        return True
-
-    def starting(prefix: str) -> Iterator[str]:
-        for index in range(bisect.bisect_left(ordered, prefix), len(ordered)):
-            path = ordered[index]
-            if not path.startswith(prefix):
-                return
-            yield path
-
-    def named_like(folder: str, stem: str) -> None:
-        if not first_time("named", f"{folder}/{stem}"):
-            return
-        base = f"{folder}/" if folder else ""
-        for path in starting(base + stem):
-            rest = path[len(base):]
-            if "/" not in rest and (rest == stem or rest.startswith(stem + ".")):
-                wanted.add(path)
-
-    def directly_in(folder: str) -> None:
-        if first_time("in", folder):
-            wanted.update(path for path in starting(folder + "/") if "/" not in path[len(folder) + 1:])
-
-    def below(prefix: str) -> None:
-        if first_time("below", prefix):
-            wanted.update(starting(prefix))
-
-    for path in paths:
-        named_like(*path.rpartition("/")[::2])
-        parts = path.split("/")
-        anchor = _anchor(parts, registry)
-        if anchor is None:
-            continue
-        type_dir = "/".join(parts[: anchor + 1])
-        name = parts[anchor + 1]
-        if len(parts) == anchor + 2:
-            stem = name.split(".", 1)[0]
-            named_like(type_dir, stem)
-            below(f"{type_dir}/{stem}/")
-        elif _decomposed(parts[anchor], registry):
-            directly_in(f"{type_dir}/{name}")
-            named_like(type_dir, name)
-            named_like("/".join(parts[:-1]), parts[-1].split(".", 1)[0])
-        else:
-            below(f"{type_dir}/{name}/")
-            named_like(type_dir, name)
-    return wanted
-
-
-def _anchor(parts: list[str], registry: Registry) -> int | None:
-    for index, part in enumerate(parts[:-1]):
-        if registry.by_directory(part):
-            return index
-    return None
-
-
-def _decomposed(directory: str, registry: Registry) -> bool:
-    return any(t.strategy == "decomposed" for t in registry.by_directory(directory))
-

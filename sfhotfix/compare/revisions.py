@@ -3,50 +3,42 @@
 compare() builds a unit for every component of both sides (compare/units.py): between two revisions of a
 45,000-file project that is seconds of Python, although a hotfix changes a few hundred files and every other
 component is identical by construction, having the same files with the same blobs on both sides. Here git
-names the changed paths (``git diff --raw``, run while the source revision is listed), every path of the
-source revision is *placed* (resolve.PathResolver: a folder's decisions once, a look-up per file), which
-gives every unit's key without building it, and only the units a changed path touches are built and
-compared, on both sides, through the same resolver, units and engine as compare(). The report is the one
-compare() gives, row for row and count for count:
+names the changed paths (``git diff --raw``, run while the source revision is listed), the two sides are
+narrowed to the units those paths touch (compare/narrowing.py) and compared through the same resolver,
+units and engine as compare(). The report is the one compare() gives, row for row and count for count:
 
 * a unit no changed path touches has the same files on both sides, so it is identical: it is counted, and
   filtered, by its key alone;
-* the units a changed path touches are resolved from their own files, with their component's own files and
-  its first unchanged decomposed child (so that on each side the component exists exactly when the whole
-  resolution finds it, and reads the children inside its file exactly when that does);
-* their rows go where compare_units puts them: the source's units in the source's order (components by the
-  first path that registers them, children after their parent, unclaimed files last), then the units only
-  the target has, in the target's order;
+* the touched units' rows go where compare_units puts them (narrowing.Narrowed.keys);
 * the children inside a file no change touches (20,000 custom labels in one file) are identical on both
-  sides but counted: that file is parsed, in a thread while the changed units are compared.
+  sides but counted: that file is parsed here while a forked child compares the touched units
+  (compare/forked.py), on the other core.
 
 Where the sides are not two revisions of one tree read the same way (other folders, a changed
 sfdx-project.json or .forceignore, formats detected differently), or identical rows or texts are wanted,
 :func:`revision_report` answers None and compare() runs.
 """
-
 from __future__ import annotations
 
 import subprocess
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import UsageError
 from ..gittree import GitTree, parse_git_spec
 from ..project import PROJECT_FILE
-from . import Filters
+from . import STATUSES, Filters
+
+from .narrowing import UNKNOWN, Key
 
 if TYPE_CHECKING:
     from ..registry import MetadataType
     from ..sources import Setup
     from .changed import Change, FromTree
     from .engine import Row
-    from .units import Unit
-
-UNKNOWN = "Unknown"  # as compare/units.py names the units of files no type claims
-Key = tuple[str, str]
+    from .narrowing import Placed, Touched
 
 
 def revision_report(source_spec: str, target_spec: str, repo: Path | None = None, project_dir: Path | None = None,
@@ -118,25 +110,25 @@ class _Revisions:
         if PROJECT_FILE in self.changes or ".forceignore" in self.changes:
             return None  # each side would be read its own way
         setup = read_setup(self.to_tree, project_dir)
-        to_files = [path for path in self.to_tree.files() if setup.reads(path)]
         changed = {path: change for path, change in self.changes.items() if setup.reads(path)}
         fmt = setup.format
         if fmt is None:
             from ..resolve import detect_format
 
-            fmt = detect_format(to_files, setup.registry)
-            from_files = [path for path in self.from_tree.files() if setup.reads(path)]
-            if detect_format(from_files, setup.registry) != fmt:
+            fmt = detect_format([path for path in self.to_tree.files() if setup.reads(path)], setup.registry)
+            if detect_format([path for path in self.from_tree.files() if setup.reads(path)], setup.registry) != fmt:
                 return None
-        placed = _Placed.of(to_files, setup, fmt)
-        touched = _Touched.of(placed, changed, self.from_tree)
+        from .forked import Forked
+        from .narrowing import narrow, placed_and_touched
+
+        placed, touched = placed_and_touched(self.to_tree, self.from_tree, changed, setup, fmt)
+        # the touched units' rows in a child process, the untouched files' children counted here meanwhile
+        rows = Forked(lambda: _accepted(narrow(self.to_tree, self.from_tree, setup, fmt, placed, touched,
+                                               read_all=False).rows(), filters),
+                      in_child=[self.to_tree.forget_reader])
         counting = _InFileCounter(self.to_tree, setup, placed, touched)
-        counting.start()
-        try:
-            rows = _TouchedRows.compare(self, setup, fmt, placed, touched)
-        finally:
-            counting.join()
-        return _report(self.to_tree.label, self.from_tree.label, rows, placed, touched, counting, filters)
+        counting.run()
+        return _report(self.to_tree.label, self.from_tree.label, rows.result(), placed, counting, filters)
 
 
 def _commits(repo: Path, refs: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -155,233 +147,61 @@ def _commits(repo: Path, refs: tuple[str, ...]) -> tuple[str, ...] | None:
     return tuple(lines)
 
 
-@dataclass
-class _Placed:
-    """Every path of TO placed: each unit's key in the order compare() would build the units, without them.
-
-    ``first`` is resolve's collector in miniature: every component and decomposed child by key, in the order
-    resolve registers them, with the path that registered it first.
-    """
-
-    files: list[str]
-    owners: list[Key | None]  # by file: the unit it belongs to (None: skipped)
-    first: dict[Key, str]
-    parents: dict[Key, Key]  # decomposed child → its component
-    in_file: dict[Key, str]  # components whose type keeps children in its file → that file
-    with_children: set[Key]  # components with a decomposed child
-    unknown: list[str]
-    resolver: object  # the PathResolver, whose folder decisions the changed paths reuse
-    types: dict[str, MetadataType] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, files: list[str], setup: Setup, fmt: str) -> _Placed:
-        from ..resolve import PathResolver
-
-        resolver = PathResolver(setup.registry, fmt)
-        place = resolver.place
-        owners: list[Key | None] = []
-        first: dict[Key, str] = {}
-        parents: dict[Key, Key] = {}
-        in_file: dict[Key, str] = {}
-        unknown: list[str] = []
-        types: dict[str, MetadataType] = {}
-        for path in files:
-            placed = place(path)
-            if placed is None:
-                unknown.append(path)
-                owners.append((UNKNOWN, path))
-                continue
-            if not placed:
-                owners.append(None)
-                continue
-            t, full_name, is_xml, _, parent = placed
-            key = (t.name, full_name)
-            if parent is not None:
-                top = (parent[0].name, parent[1])
-                if top not in first:
-                    first[top] = path
-                    types[top[0]] = parent[0]
-                parents[key] = top
-            elif t.children and is_xml and key not in in_file:
-                in_file[key] = path
-            if key not in first:
-                first[key] = path
-                types[key[0]] = t
-            owners.append(key)
-        with_children = set(parents.values())
-        return cls(files, owners, first, parents, in_file, with_children, unknown, resolver, types)
-
-    def top_of(self, key: Key) -> Key:
-        return self.parents.get(key, key)
+def _accepted(groups: list[tuple[Key, list[Row]]], filters: Filters) -> tuple[set[Key], list[tuple[str, dict]]]:
+    """The units compared, and the status and JSON of each row the filters let through (what the report
+    needs, small enough to come back from a child process)."""
+    return {key for key, _ in groups}, [(row.status, row.as_json()) for _, rows in groups for row in rows
+                                        if filters.accepts(row)]
 
 
-@dataclass
-class _Touched:
-    """The units a changed path touches, and what each side's registration of their components needs."""
+class _InFileCounter:
+    """Reads and parses the files of untouched components that keep children inside (custom labels…)."""
 
-    keys: set[Key]  # units whose files changed, and their components
-    tops: set[Key]  # the components among them
-    from_paths: dict[Key, str]  # component → the first changed path of FROM that registers it
-    changed: dict[str, Change]
-
-    @classmethod
-    def of(cls, placed: _Placed, changed: dict[str, Change], from_tree: FromTree) -> _Touched:
-        place = placed.resolver.place  # type: ignore[attr-defined]
-        keys: set[Key] = set()
-        tops: set[Key] = set()
-        from_paths: dict[Key, str] = {}
-        for path in sorted(changed):
-            where = place(path)
-            if where is None:
-                key = top = (UNKNOWN, path)
-            elif not where:
-                continue
-            else:
-                t, full_name, _, _, parent = where
-                key = (t.name, full_name)
-                top = (parent[0].name, parent[1]) if parent is not None else key
-                placed.types.setdefault(top[0], parent[0] if parent is not None else t)
-            keys.update((key, top))
-            tops.add(top)
-            if from_tree.holds(path):
-                from_paths.setdefault(top, path)
-        return cls(keys, tops, from_paths, changed)
-
-
-class _InFileCounter(threading.Thread):
-    """Reads and parses the files of untouched components that keep children inside (custom labels…) in a
-    thread: libxml2 parses without Python's lock, while the touched units are compared."""
-
-    def __init__(self, to_tree: GitTree, setup: Setup, placed: _Placed, touched: _Touched):
-        super().__init__(daemon=True)
-        self.parents = {key: path for key, path in placed.in_file.items()
+    def __init__(self, to_tree: GitTree, setup: Setup, placed: Placed, touched: Touched):
+        self.parents = {key: where for key, where in placed.in_file.items()
                         if key not in touched.keys and key not in placed.with_children}
         self._tree, self._setup, self._placed = to_tree, setup, placed
-        self.children: list[tuple[Key, Key]] = []  # (child key, parent key)
-        self.error: BaseException | None = None
+        self.found: list[tuple[Key, list[tuple[MetadataType, str]]]] = []  # parent key, its children
 
     def run(self) -> None:
         from ..resolve import in_file_child_keys
 
-        try:
-            data = self._tree.read_many(self.parents.values()) if self.parents else {}
-            for key, path in self.parents.items():
-                parent_type = self._placed.types[key[0]]
-                for child_type, full_name in in_file_child_keys(parent_type, key[1], data[path],
-                                                                f"{self._tree.label}/{path}", self._setup.registry):
-                    self.children.append(((child_type.name, full_name), key))
-        except BaseException as exc:  # noqa: BLE001 - raised again by the caller
-            self.error = exc
+        data = self._tree.read_many(path for path, _ in self.parents.values()) if self.parents else {}
+        for key, (path, parent_type) in self.parents.items():
+            self.found.append((key, in_file_child_keys(parent_type, key[1], data[path], f"{self._tree.label}/{path}",
+                                                       self._setup.registry)))
+
+    def keys(self) -> set[Key]:
+        return {(child_type.name, full_name) for _, children in self.found for child_type, full_name in children}
+
+    def children(self):
+        """Each child's key with its parent's."""
+        for parent, children in self.found:
+            for child_type, full_name in children:
+                yield (child_type.name, full_name), parent
 
 
-class _TouchedRows:
-    """The touched units of both sides, resolved from their files alone, compared, and put in compare()'s order."""
-
-    @staticmethod
-    def compare(pair: _Revisions, setup: Setup, fmt: str, placed: _Placed, touched: _Touched) -> list[tuple[Key, list[Row]]]:
-        from ..resolve import resolve
-        from ..sources import Source
-        from .changed import NarrowTree
-        from .engine import compare_unit
-        from .units import collect_units
-
-        wanted, helpers, first_kept = _narrowing(placed, touched)
-        from_only = [path for path, change in touched.changed.items()
-                     if change.before is not None and not pair.to_tree.holds(path)]
-        to_files = sorted(path for path in wanted if pair.to_tree.holds(path))
-        from_files = sorted([path for path in wanted if pair.from_tree.holds(path)] + from_only)
-        sides = []
-        for tree, files in ((pair.to_tree, to_files), (pair.from_tree, from_files)):
-            # read at once: the changed files (the others have equal blobs on both sides, and are not read)
-            narrow = NarrowTree(tree, files, [path for path in files if path in touched.changed])
-            resolved = resolve(narrow, setup.registry, fmt, setup.forceignore, with_children=True)
-            units = collect_units(Source(narrow, resolved, setup.registry, setup.project))
-            sides.append({key: unit for key, unit in units.items() if key not in helpers})
-        source, target = sides
-        keys = [*source, *(key for key in target if key not in source)]
-        order = {key: index for index, key in enumerate(keys)}
-        groups: list[tuple[tuple, Key, list[Row]]] = []
-        for key in keys:
-            s, t = source.get(key), target.get(key)
-            rows = compare_unit(s, t)
-            groups.append((_position(key, s, t, placed, touched, first_kept, order), key, rows))
-        groups.sort(key=lambda group: group[0])
-        return [(key, rows) for _, key, rows in groups]
-
-
-def _narrowing(placed: _Placed, touched: _Touched) -> tuple[set[str], set[Key], dict[Key, str]]:
-    """The files to resolve on either side: those of the touched units, and for each touched component the
-    first of its decomposed children that did not change (a helper, whose own rows are left out).
-
-    Also returns, for each touched component, the first unchanged path that registers it: FROM's order of
-    the components holding units only FROM has.
-    """
-    wanted: set[str] = set()
-    helpers: set[Key] = set()
-    helped: set[Key] = set()
-    first_kept: dict[Key, str] = {}
-    keys, tops, changed = touched.keys, touched.tops, touched.changed
-    parents = placed.parents
-    for path, owner in zip(placed.files, placed.owners):
-        if owner in keys:
-            wanted.add(path)
-            if path not in changed:
-                first_kept.setdefault(parents.get(owner, owner), path)
-        elif owner is not None:
-            top = parents.get(owner)
-            if top is not None and top in tops and top not in helped:  # unchanged, or its unit would be touched
-                helped.add(top)
-                first_kept.setdefault(top, path)
-                wanted.add(path)
-                helpers.add(owner)
-    return wanted, helpers, first_kept
-
-
-def _position(key: Key, s: Unit | None, t: Unit | None, placed: _Placed, touched: _Touched,
-              first_kept: dict[Key, str], order: dict[Key, int]) -> tuple:
-    """Where compare_units puts a unit's rows: the source's units by the first path that registers their
-    component (unclaimed files after every component), then the target's own, the same way in the target."""
-    unit = s or t
-    assert unit is not None
-    top = unit.parent or key
-    if s is not None:
-        side = 0
-        first = placed.first.get(top)
-    else:
-        side = 1
-        candidates = [p for p in (first_kept.get(top), touched.from_paths.get(top)) if p is not None]
-        first = min(candidates) if candidates else None
-    if top[0] == UNKNOWN and unit.type is None:
-        return (side, 1, top[1], order[key])
-    return (side, 0, first or "", order[key])
-
-
-def _report(source_label: str, target_label: str, groups: list[tuple[Key, list[Row]]], placed: _Placed,
-            touched: _Touched, counting: _InFileCounter, filters: Filters) -> dict:
+def _report(source_label: str, target_label: str, touched_rows: tuple[set[Key], list[tuple[str, dict]]],
+            placed: Placed, counting: _InFileCounter, filters: Filters) -> dict:
     """compare --json's report: the touched rows, and every untouched unit of TO counted identical."""
-    from .engine import summarize
-
-    if counting.error is not None:
-        raise counting.error
-    rows = [row for _, group in groups for row in group if filters.accepts(row)]
-    counts = summarize(rows)
-    compared = {key for key, _ in groups}
-    identical = counts["identical"]
+    compared, rows = touched_rows
+    counts = {status: 0 for status in STATUSES}
+    for status, _ in rows:
+        counts[status] += 1
     plain = filters == Filters() or filters == Filters(statuses=filters.statuses)
     if plain and (not filters.statuses or "identical" in filters.statuses):
         units = set(placed.first)
         units.update((UNKNOWN, path) for path in placed.unknown)
-        units.update(child for child, _ in counting.children)
-        identical += len(units - compared)
+        units.update(counting.keys())
+        counts["identical"] += len(units - compared)
     elif not plain:
-        identical += sum(1 for key, parent in _untouched(placed, counting, compared)
-                         if filters.admits(key[0], key[1], f"{key[0]}:{key[1]}", parent, "identical"))
-    counts["identical"] = identical
+        counts["identical"] += sum(1 for key, parent in _untouched(placed, counting, compared)
+                                   if filters.admits(key[0], key[1], f"{key[0]}:{key[1]}", parent, "identical"))
     return {"summary": counts, "source": source_label, "target": target_label,
-            "components": [row.as_json() for row in rows if row.status != "identical"]}
+            "components": [row for status, row in rows if status != "identical"]}
 
 
-def _untouched(placed: _Placed, counting: _InFileCounter, compared: set[Key]):
+def _untouched(placed: Placed, counting: _InFileCounter, compared: set[Key]):
     """Every unit of TO no change touches, once, with its parent's key (None for a component)."""
     seen = set(compared)
     for key in placed.first:
@@ -393,7 +213,7 @@ def _untouched(placed: _Placed, counting: _InFileCounter, compared: set[Key]):
         if key not in seen:
             seen.add(key)
             yield key, None
-    for key, parent in counting.children:
+    for key, parent in counting.children():
         if key not in seen:
             seen.add(key)
             yield key, parent
