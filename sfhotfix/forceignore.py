@@ -34,11 +34,32 @@ class ForceIgnore:
             return cls((Path(directory) / ".forceignore").read_text(encoding="utf-8").splitlines())
         return cls()
 
+    def kept(self, paths: list[str]) -> list[str]:
+        """The paths not ignored, in order: ``denies`` for a whole listing, with less work per path."""
+        if self._spec is not None:
+            match = self._spec.match_file
+            return [path for path in paths if not match(path)]
+        folders = self._folders
+        kept = []
+        for path in paths:
+            folder, _, name = path.rpartition("/")
+            denied = folders.get(folder)
+            if denied is None:
+                denied = self._folder_denied(folder)
+            if not denied and not _default_denies(name):
+                kept.append(path)
+        return kept
+
     def denies(self, path: str) -> bool:
         if self._spec is not None:
             return self._spec.match_file(path)
         folder, _, name = path.rpartition("/")
         denied = self._folders.get(folder)
         if denied is None:
-            denied = self._folders[folder] = any(map(_default_denies, folder.split("/")))
+            denied = self._folder_denied(folder)
         return denied or _default_denies(name)
+
+    def _folder_denied(self, folder: str) -> bool:
+        """Whether a default pattern matches one of the folders above a file (everything below is ignored)."""
+        denied = self._folders[folder] = any(map(_default_denies, folder.split("/")))
+        return denied

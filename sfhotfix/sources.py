@@ -106,6 +106,13 @@ class Setup:
             return False
         return not self.forceignore.denies(path)
 
+    def read_files(self, paths: list[str]) -> list[str]:
+        """The paths among ``paths`` that are resolved, in order (``reads`` for a whole listing)."""
+        prefixes = self.package_prefixes
+        if prefixes is not None:
+            paths = [path for path in paths if path.startswith(prefixes)]
+        return self.forceignore.kept(paths)
+
 
 def read_setup(tree: FileTree, project_dir: Path | None = None) -> Setup:
     """The project (``project_dir``'s, else the tree's own sfdx-project.json) and what follows from it.

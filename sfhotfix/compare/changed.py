@@ -129,7 +129,7 @@ def compare_revisions(repo: Path, from_ref: str, to_ref: str,
     to_setup = read_setup(to_tree)
     if PROJECT_FILE in every_change or ".forceignore" in every_change:
         return _whole(to_tree, from_tree, to_setup, kept, compared, parse_children)
-    fmt = to_setup.format or detect_format([f for f in to_tree.files() if to_setup.reads(f)], to_setup.registry)
+    fmt = to_setup.format or detect_format(to_setup.read_files(to_tree.files()), to_setup.registry)
     changes = {path: change for path, change in kept.items() if to_setup.reads(path)}
     also = [path for path in extra(_listed(to_tree, to_setup)) if to_setup.reads(path)]
     placed, touched = placed_and_touched(to_tree, from_tree, changes, to_setup, fmt, also)

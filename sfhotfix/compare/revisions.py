@@ -115,8 +115,8 @@ class _Revisions:
         if fmt is None:
             from ..resolve import detect_format
 
-            fmt = detect_format([path for path in self.to_tree.files() if setup.reads(path)], setup.registry)
-            if detect_format([path for path in self.from_tree.files() if setup.reads(path)], setup.registry) != fmt:
+            fmt = detect_format(setup.read_files(self.to_tree.files()), setup.registry)
+            if detect_format(setup.read_files(self.from_tree.files()), setup.registry) != fmt:
                 return None
         from .forked import Forked
         from .narrowing import narrow, placed_and_touched
