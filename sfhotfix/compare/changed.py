@@ -253,11 +253,13 @@ def _blobs(repo: Path, blobs: list[str]) -> dict[str, bytes]:
 class NarrowTree:
     """The files of a revision that matter, read once in one batch; the rest of the listing stays hidden."""
 
-    def __init__(self, tree: Tree, files: list[str], batch: Iterable[str] | None = None):
+    def __init__(self, tree: Tree, files: list[str], batch: Iterable[str] | None = None,
+                 known: dict[str, bytes] | None = None):
         self.label = tree.label
         self._tree = tree
         self._files = files
         self._batch = files if batch is None else list(batch)  # what the first read fetches at once
+        self._known = known or {}  # contents read already
         self._data: dict[str, bytes] | None = None
 
     def files(self) -> list[str]:
@@ -265,7 +267,8 @@ class NarrowTree:
 
     def read(self, path: str) -> bytes:
         if self._data is None:
-            self._data = self._tree.read_many(self._batch)
+            missing = [p for p in self._batch if p not in self._known]
+            self._data = {**self._known, **(self._tree.read_many(missing) if missing else {})}
         data = self._data.get(path)
         return data if data is not None else self._tree.read(path)
 

@@ -168,11 +168,13 @@ def placed_and_touched(to_tree: Tree, from_tree: FromTree, changes: dict[str, Ch
 
 
 def narrow(to_tree: Tree, from_tree: FromTree, setup: Setup, fmt: str, placed: Placed, touched: Touched,
-           parse_children: Callable[[MetadataType], bool] = lambda t: True, read_all: bool = True) -> Narrowed:
+           parse_children: Callable[[MetadataType], bool] = lambda t: True, read_all: bool = True,
+           known: tuple[dict[str, bytes], dict[str, bytes]] = ({}, {})) -> Narrowed:
     """Both sides resolved over the touched units (see :func:`placed_and_touched`).
 
     The children inside the files of the types ``parse_children`` refuses are not read. ``read_all`` reads
     every file resolved in one batch per side (for a caller that reads them); otherwise the changed ones.
+    ``known`` holds contents read already, TO's and FROM's.
     """
     from ..resolve import in_file_children, resolve
     from ..sources import Source
@@ -184,8 +186,8 @@ def narrow(to_tree: Tree, from_tree: FromTree, setup: Setup, fmt: str, placed: P
     from_only = [path for path, change in changes.items() if change.before is not None and not to_tree.holds(path)]
     sides = []
     from_files = sorted([path for path in wanted if from_tree.holds(path)] + from_only)
-    for tree, files in ((to_tree, sorted(wanted)), (from_tree, from_files)):
-        narrowed = NarrowTree(tree, files, None if read_all else [path for path in files if path in changes])
+    for tree, files, read in ((to_tree, sorted(wanted), known[0]), (from_tree, from_files, known[1])):
+        narrowed = NarrowTree(tree, files, None if read_all else [path for path in files if path in changes], read)
         resolved = resolve(narrowed, setup.registry, fmt, setup.forceignore, with_children=False)
         for component in resolved.components:  # as resolve(with_children=True) does, for the types asked for
             if component.type.children and component.xml and not component.children and parse_children(component.type):

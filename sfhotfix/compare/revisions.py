@@ -121,14 +121,30 @@ class _Revisions:
         from .forked import Forked
         from .narrowing import narrow, placed_and_touched
 
-        placed, touched = placed_and_touched(self.to_tree, self.from_tree, changed, setup, fmt)
+        # the changed files read from git while the listing is placed
+        known: tuple[dict[str, bytes], dict[str, bytes]] = ({}, {})
+        reader = threading.Thread(target=self._read_changed, args=(changed, known))
+        reader.start()
+        try:
+            placed, touched = placed_and_touched(self.to_tree, self.from_tree, changed, setup, fmt)
+        finally:
+            reader.join()
         # the touched units' rows in a child process, the untouched files' children counted here meanwhile
         rows = Forked(lambda: _accepted(narrow(self.to_tree, self.from_tree, setup, fmt, placed, touched,
-                                               read_all=False).rows(), filters),
+                                               read_all=False, known=known).rows(), filters),
                       in_child=[self.to_tree.forget_reader])
         counting = _InFileCounter(self.to_tree, setup, placed, touched)
         counting.run()
         return _report(self.to_tree.label, self.from_tree.label, rows.result(), placed, counting, filters)
+
+
+    def _read_changed(self, changed: dict[str, Change], known: tuple[dict[str, bytes], dict[str, bytes]]) -> None:
+        """The changed files of each side, into ``known``; what fails to read is read (and fails) again later."""
+        try:
+            known[0].update(self.to_tree.read_many(path for path in changed if self.to_tree.holds(path)))
+            known[1].update(self.from_tree.read_many(path for path, change in changed.items() if change.before))
+        except UsageError:
+            pass
 
 
 def _commits(repo: Path, refs: tuple[str, ...]) -> tuple[str, ...] | None:
