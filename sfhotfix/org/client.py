@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import IO, Any, Callable
+from typing import IO, Any, Callable, Mapping
 
 import requests
 from lxml import etree
@@ -18,7 +18,7 @@ from simple_salesforce import Salesforce
 from ..errors import SfhotfixError
 from .auth import HTTP_TIMEOUT, Authenticator, Credentials
 from .soap import SoapFault, envelope, parse_response, serialize
-from .stream import parse_streaming
+from .stream import RecordHandler, parse_streaming
 
 RETRYABLE_CODES = ("REQUEST_LIMIT_EXCEEDED", "SERVER_UNAVAILABLE", "UNABLE_TO_LOCK_ROW")
 
@@ -96,22 +96,30 @@ class OrgClient:
             raise _Retryable(f"HTTP {response.status_code}")
         return parse_response(response.content, operation)
 
-    def soap_streaming(self, operation: str, fill: Callable[[etree._Element], None],
-                       zip_out: IO[bytes]) -> tuple[etree._Element, bool]:
-        """A call whose answer may carry a large ``<zipFile>``: decoded into ``zip_out`` as it arrives."""
+    def soap_streaming(self, operation: str, fill: Callable[[etree._Element], None], zip_out: IO[bytes],
+                       records: Mapping[str, RecordHandler] | None = None,
+                       restart: Callable[[], None] | None = None) -> tuple[etree._Element, bool]:
+        """A call whose answer may carry a large ``<zipFile>``: decoded into ``zip_out`` as it arrives.
+
+        ``records`` (see :func:`stream.parse_streaming`) receive the answer's per-component records as
+        they arrive; a try that fails part way is repeated from the start, after ``zip_out`` is emptied
+        and ``restart`` is called so that the handlers can forget what that try gave them.
+        """
 
         def once(c: Credentials) -> tuple[etree._Element, bool]:
             root, op = envelope(c.access_token, operation)
             fill(op)
             zip_out.seek(0)
             zip_out.truncate()
+            if restart is not None:
+                restart()
             response = self._http().post(
                 f"{c.instance_url}/services/Soap/m/{c.api_version}", data=serialize(root), stream=True,
                 headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'}, timeout=(10, 600))
             with response:
                 if response.status_code >= 500 and "xml" not in response.headers.get("Content-Type", ""):
                     raise _Retryable(f"HTTP {response.status_code}")
-                return parse_streaming(response.iter_content(1 << 16), operation, zip_out)
+                return parse_streaming(response.iter_content(1 << 16), operation, zip_out, records)
 
         return self._with_retries(operation, once)
 

@@ -8,8 +8,10 @@ deployRecentValidation and cancelDeploy.
 from __future__ import annotations
 
 import base64
+import json
 from dataclasses import dataclass, field
-from typing import IO, Iterable
+from pathlib import Path
+from typing import IO, Iterable, Iterator
 
 from lxml import etree
 
@@ -41,7 +43,7 @@ class DescribeResult:
     objects: tuple[MetadataObject, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileProperties:
     """What listMetadata and retrieve say of one component, including who changed it and when."""
 
@@ -57,10 +59,29 @@ class FileProperties:
 
     @classmethod
     def from_element(cls, el: etree._Element) -> "FileProperties":
-        d = as_dict(el)
+        return cls.from_fields(as_dict(el))
+
+    @classmethod
+    def from_fields(cls, d: dict[str, str]) -> "FileProperties":
+        """From the leaf fields of a FileProperties element, by their WSDL names."""
         return cls(d.get("type", ""), d.get("fullName", ""), d.get("fileName", ""), d.get("lastModifiedByName"),
                    d.get("lastModifiedDate"), d.get("createdByName"), d.get("createdDate"),
                    d.get("namespacePrefix") or None, d.get("manageableState"))
+
+    def as_line(self) -> str:
+        """One line of JSON: how a retrieve keeps them on disk rather than in memory."""
+        return json.dumps([getattr(self, name) for name in self.__slots__]) + "\n"
+
+    @classmethod
+    def from_line(cls, line: str) -> "FileProperties":
+        return cls(*json.loads(line))
+
+
+def read_file_properties(path: Path) -> Iterator[FileProperties]:
+    """The FileProperties written to ``path`` by :meth:`MetadataApi.check_retrieve_status`, one at a time."""
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            yield FileProperties.from_line(line)
 
 
 @dataclass
@@ -211,14 +232,35 @@ class MetadataApi:
             raise OrgError(f"{self.client.name}: retrieve: the answer has no process id")
         return process_id
 
-    def check_retrieve_status(self, process_id: str, zip_out: IO[bytes]) -> RetrieveStatus:
-        """Poll a retrieve once; when the answer carries the zip it is written to ``zip_out``."""
+    def check_retrieve_status(self, process_id: str, zip_out: IO[bytes],
+                              properties_out: IO[str] | None = None) -> RetrieveStatus:
+        """Poll a retrieve once; when the answer carries the zip it is written to ``zip_out``.
+
+        The components' FileProperties come in the status, or, given ``properties_out``, are written
+        there one line each as they arrive (read them with :func:`read_file_properties`): a chunk of
+        10,000 components then never holds them in memory.
+        """
+        kept: list[FileProperties] = []
 
         def fill(op: etree._Element) -> None:
             add(op, "asyncProcessId", process_id)
             add(op, "includeZip", True)
 
-        response, has_zip = self.client.soap_streaming("checkRetrieveStatus", fill, zip_out)
+        def record(fields: dict[str, str]) -> None:
+            props = FileProperties.from_fields(fields)
+            if properties_out is None:
+                kept.append(props)
+            else:
+                properties_out.write(props.as_line())
+
+        def restart() -> None:
+            kept.clear()
+            if properties_out is not None:
+                properties_out.seek(0)
+                properties_out.truncate()
+
+        response, has_zip = self.client.soap_streaming("checkRetrieveStatus", fill, zip_out,
+                                                       {"fileProperties": record}, restart)
         result = response.find(md("result"))
         return RetrieveStatus(
             id=text(result, "id", process_id) or process_id,
@@ -226,7 +268,7 @@ class MetadataApi:
             status=text(result, "status"),
             error_message=text(result, "errorMessage"),
             messages=[(text(m, "fileName", "") or "", text(m, "problem", "") or "") for m in children(result, "messages")],
-            file_properties=[FileProperties.from_element(p) for p in children(result, "fileProperties")],
+            file_properties=kept,
             has_zip=has_zip,
         )
 

@@ -66,7 +66,16 @@ def parse_response(data: bytes, operation: str) -> etree._Element:
     try:
         root = etree.fromstring(data, safe_parser())
     except etree.XMLSyntaxError as exc:
-        raise SoapFault("MALFORMED_RESPONSE", f"{operation}: the server's answer is not XML ({exc.msg})") from None
+        raise not_xml(operation, exc) from None
+    return response_of(root, operation)
+
+
+def not_xml(operation: str, exc: etree.XMLSyntaxError) -> SoapFault:
+    return SoapFault("MALFORMED_RESPONSE", f"{operation}: the server's answer is not XML ({exc.msg})")
+
+
+def response_of(root: etree._Element, operation: str) -> etree._Element:
+    """The response element of a parsed envelope, or a SoapFault raised from a fault."""
     body = root.find(f"{{{SOAP_NS}}}Body")
     if body is None:
         raise SoapFault("MALFORMED_RESPONSE", f"{operation}: the server's answer has no SOAP body")
