@@ -72,7 +72,7 @@ class _NeverDone:
     def retrieve(self, members):
         return "09S000000000001"
 
-    def check_retrieve_status(self, process_id, out):
+    def check_retrieve_status(self, process_id, out, properties_out=None):
         return RetrieveStatus(process_id, False, "InProgress")
 
 
