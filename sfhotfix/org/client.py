@@ -124,17 +124,37 @@ class OrgClient:
         return self._with_retries(operation, once)
 
     def tooling_query(self, soql: str) -> list[dict[str, Any]]:
+        """The records of a Tooling API query (SourceMember…), every page of them."""
+        return self._query(soql, tooling=True)
+
+    def query(self, soql: str) -> list[dict[str, Any]]:
+        """The records of a REST API query (User, Organization…), every page of them."""
+        return self._query(soql, tooling=False)
+
+    def _query(self, soql: str, tooling: bool) -> list[dict[str, Any]]:
+        what = "tooling query" if tooling else "query"
+
         def once(c: Credentials) -> list[dict[str, Any]]:
             sf = Salesforce(instance_url=c.instance_url, session_id=c.access_token, version=c.api_version,
                             session=self._http())
-            result = sf.toolingexecute("query/", params={"q": soql})
+            call = sf.toolingexecute if tooling else sf.restful
+            result = call("query/", params={"q": soql})
             records = list(result.get("records", []))
             while not result.get("done", True) and result.get("nextRecordsUrl"):
-                result = sf.toolingexecute(result["nextRecordsUrl"].split("/tooling/", 1)[1])
+                result = call("query/" + result["nextRecordsUrl"].split("/query/", 1)[1])
                 records.extend(result.get("records", []))
             return records
 
-        return self._with_retries("tooling query", once)
+        try:
+            return self._with_retries(what, once)
+        except Exception as exc:  # simple-salesforce's REST errors: one line with Salesforce's code
+            code = _rest_error_code(exc)
+            if code is None:
+                raise
+            content = getattr(exc, "content", None)
+            message = content[0].get("message", "") if isinstance(content, list) and content and \
+                isinstance(content[0], dict) else ""
+            raise QueryError(f"{self.name}: {what} failed: {code}: {' '.join(message.split())}", code) from None
 
     def _with_retries(self, what: str, call: Callable[[Credentials], Any]) -> Any:
         reauthenticated = False
@@ -170,6 +190,14 @@ class OrgClient:
                     raise
             self.sleep(min(self.backoff * (2 ** attempt), 30.0))
             attempt += 1
+
+
+class QueryError(OrgError):
+    """A REST or Tooling query the org refused; ``code`` is Salesforce's (INVALID_TYPE, INVALID_FIELD…)."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.code = code
 
 
 class _Retryable(Exception):
