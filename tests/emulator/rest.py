@@ -182,7 +182,7 @@ def soql(state: State, query: str, version: str, tooling: bool) -> dict:
         raise RestError(400, "MALFORMED_QUERY", "unexpected token: <EOF>")
     object_name = tokens[from_at + 1][1]
     known = TABLES.get(object_name.lower())
-    if known is None or known[1] != tooling:
+    if known is None or known[1] != tooling or (known[0] == "SourceMember" and not state.source_tracking):
         raise RestError(400, "INVALID_TYPE", f"sObject type '{object_name}' is not supported.")
     table = known[0]
     rows = _records(state, table, version)

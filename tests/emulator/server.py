@@ -385,6 +385,15 @@ class Emulator:
         self.state.retrieve_polls = polls
 
     @property
+    def source_tracking(self) -> bool:
+        """False makes the org one without source tracking: SourceMember queries answer INVALID_TYPE."""
+        return self.state.source_tracking
+
+    @source_tracking.setter
+    def source_tracking(self, tracked: bool) -> None:
+        self.state.source_tracking = tracked
+
+    @property
     def deploy_polls(self) -> int:
         return self.state.deploy_polls
 

@@ -97,6 +97,7 @@ class State:
         self._faults: deque[tuple[str, str]] = deque()
         self.retrieve_outcomes: deque[dict] = deque()
         self.retrieve_polls = 1
+        self.source_tracking = True  # False: the Tooling API knows no SourceMember, as in an untracked org
         self.deploy_polls = 1
         self.validation_days = 10
         self.jwt_keys: dict[str, bytes] = {}  # consumer key → PEM public key that must have signed
