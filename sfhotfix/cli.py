@@ -199,6 +199,8 @@ def _polling(wait_minutes: float, poll_interval: float):
 @_TARGET_ORG
 @click.option("--types", help="Types to retrieve, comma-separated (every component of each).")
 @click.option("--manifest", type=click.Path(path_type=Path), help="A package.xml naming what to retrieve.")
+@click.option("--changed-since", help="Only what the org's source tracking says changed on or after this date "
+                                      "(YYYY-MM-DD[THH:MM:SS], UTC; of --types if given); deleted ones are reported.")
 @click.option("--output-dir", "-d", "out_dir", type=click.Path(path_type=Path), required=True)
 @click.option("--format", "fmt", type=click.Choice(["source", "mdapi"]), default="source", show_default=True)
 @click.option("--project", "project_dir", type=click.Path(path_type=Path), help="Folder of sfdx-project.json.")
@@ -206,8 +208,8 @@ def _polling(wait_minutes: float, poll_interval: float):
 @click.option("--force", is_flag=True, help="Write into a non-empty output folder.")
 @_WAIT
 @click.option("--json", "as_json", is_flag=True)
-def retrieve(target_org, types, manifest, out_dir, fmt, project_dir, parallel, force, wait_minutes, poll_interval,
-             as_json) -> None:
+def retrieve(target_org, types, manifest, changed_since, out_dir, fmt, project_dir, parallel, force, wait_minutes,
+             poll_interval, as_json) -> None:
     """Retrieve metadata from an org, chunked under the API limits and in parallel."""
     from rich.progress import Progress
 
@@ -218,7 +220,8 @@ def retrieve(target_org, types, manifest, out_dir, fmt, project_dir, parallel, f
         task = progress.add_task("Retrieving", total=None)
         report = retrieve_to_folder(target_org, type_list, manifest, out_dir, fmt, project_dir, parallel, force,
                                     _polling(wait_minutes, poll_interval),
-                                    lambda what, done, total: progress.update(task, completed=done, total=total))
+                                    lambda what, done, total: progress.update(task, completed=done, total=total),
+                                    changed_since=changed_since)
     for warning in report.warnings:
         click.echo(f"sfhotfix: warning: {warning}", err=True)
     if as_json:
@@ -524,10 +527,12 @@ def _register_more() -> None:
     from .cli_delta import register as register_delta
     from .cli_gate import register as register_gate
     from .cli_merge import register as register_merge
+    from .cli_org import register as register_org
 
     register_delta(main)
     register_gate(main)
     register_merge(main)
+    register_org(main)
 
 
 _register_more()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ import requests
 from click.testing import CliRunner
 
 from conftest import ORG_CASSETTES
+from sfhotfix.act.selection import read_selectors
 from sfhotfix.cli import main
 from sfhotfix.inventory import convert
 from sfhotfix.org import connect
@@ -186,3 +188,56 @@ def test_org_as_a_comparison_source_with_changed_by(recorded_org) -> None:
     code, out, _ = run("compare", "--source", "org:", "--target", str(EXAMPLES / "production"),
                        "--types", "CustomObject,CustomLabels", "--json", "--changed-since", "2999-01-01")
     assert code == 0 and json.loads(out)["components"] == []
+
+
+def _edit_the_sandbox(recorded_org) -> None:
+    """While recording: on 2 May 2024 one class changes and the test class is deleted."""
+    if recorded_org is None:
+        return
+    recorded_org.clock.set(datetime(2024, 5, 2, 9, 30))
+    source = (EXAMPLES / "hotfix-sandbox" / "classes" / "InvoiceService.cls").read_text()
+    recorded_org.edit("classes/InvoiceService.cls", source + "\n// hotfix: late fees rounded\n")
+    recorded_org.edit("classes/InvoiceServiceTest.cls", None)
+    recorded_org.edit("classes/InvoiceServiceTest.cls-meta.xml", None)
+
+
+def test_changes_in_a_source_tracked_sandbox(recorded_org, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "160")  # the table's cells unwrapped
+    _edit_the_sandbox(recorded_org)
+    selection = tmp_path / "changed.txt"
+    code, out, err = run("changes", "--since", "2024-05-01", "--json", "--select-file", str(selection))
+    assert code == 0, err
+    report = json.loads(out)
+    rows = {c["selector"]: c for c in report["changes"]}
+    assert set(rows) == {"ApexClass:InvoiceService", "ApexClass:InvoiceServiceTest"}
+    assert not rows["ApexClass:InvoiceService"]["deleted"] and rows["ApexClass:InvoiceServiceTest"]["deleted"]
+    assert rows["ApexClass:InvoiceService"]["changedBy"] == "Admin User"  # ChangedBy's user Id, resolved
+    assert rows["ApexClass:InvoiceService"]["lastModifiedDate"].startswith("2024-05-02T09:30")
+    assert report["latestRevision"] == max(c["revision"] for c in report["changes"])
+    assert read_selectors((), selection, None) == ["ApexClass:InvoiceService", "ApexClass:InvoiceServiceTest"]
+
+    code, out, err = run("changes", "--since-revision", str(report["latestRevision"] - 1), "--types", "ApexClass")
+    assert code == 0, err
+    assert "InvoiceServiceTest" in out and "deleted" in out and "Admin User" in out
+    assert "InvoiceService " not in out.replace("InvoiceServiceTest", "")
+
+
+def test_retrieve_only_what_changed(recorded_org, tmp_path: Path) -> None:
+    _edit_the_sandbox(recorded_org)
+    code, out, err = run("retrieve", "--changed-since", "2024-05-01", "--format", "mdapi", "--output-dir",
+                         str(tmp_path / "out"), "--json", *FAST)
+    assert code == 0, err
+    files = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*") if p.is_file())
+    assert files == ["classes/InvoiceService.cls", "classes/InvoiceService.cls-meta.xml"]
+    assert "hotfix: late fees rounded" in (tmp_path / "out" / "classes" / "InvoiceService.cls").read_text()
+    assert "ApexClass:InvoiceServiceTest: deleted in the org" in err and json.loads(out)["files"] == 2
+
+
+def test_changes_of_an_org_without_source_tracking_is_a_one_line_error(recorded_org) -> None:
+    if recorded_org is not None:
+        recorded_org.source_tracking = False
+    code, _, err = run("changes", "--since", "2024-05-01")
+    assert code == 3 and len(err.strip().splitlines()) == 1
+    assert "does not track source changes" in err
+    code, _, err = run("changes", "--since", "May 1st")
+    assert code == 2 and "is no date" in err

@@ -19,6 +19,7 @@ from . import connect
 from .deploy import deploy_zip, wait_for_deploy
 from .metadata import DeployStatus, MetadataApi
 from .retrieve import Polling, RetrieveOutcome, retrieve
+from .tracking import changed_components, parse_since
 
 
 def members_to_retrieve(api: MetadataApi, types: list[str] | None, manifest: Path | None) -> dict[str, list[str]]:
@@ -52,27 +53,55 @@ class RetrieveReport:
                 "warnings": self.warnings, "seconds": round(self.seconds, 3)}
 
 
+def changed_members(api: MetadataApi, since: str, types: list[str] | None) -> tuple[dict[str, list[str]], list[str]]:
+    """The members source tracking says changed since ``since`` (of ``types``), and warnings for the
+    deleted ones and those of types sfhotfix does not know, which are not retrieved."""
+    registry = load_registry()
+    members: dict[str, list[str]] = {}
+    warnings = []
+    for change in changed_components(api, since=parse_since(since), types=types):
+        if change.deleted:
+            warnings.append(f"{change.selector}: deleted in the org (source tracking); not retrieved")
+        elif registry.find(change.type) is None:
+            warnings.append(f"{change.selector}: not a metadata type sfhotfix knows; not retrieved")
+        else:
+            members.setdefault(change.type, []).append(change.full_name)
+    return members, warnings
+
+
 def retrieve_to_folder(target_org: str | None, types: list[str] | None, manifest: Path | None, output_dir: Path,
                        fmt: str, project_dir: Path | None, parallel: int, force: bool,
                        polling: Polling = Polling(),
-                       progress: Callable[[str, int, int], None] | None = None) -> RetrieveReport:
-    """Retrieve from the org into ``output_dir`` in metadata-API or source format; nothing written on failure."""
+                       progress: Callable[[str, int, int], None] | None = None,
+                       changed_since: str | None = None) -> RetrieveReport:
+    """Retrieve from the org into ``output_dir`` in metadata-API or source format; nothing written on failure.
+
+    With ``changed_since``, only what the org's source tracking says changed since then (of ``types``)."""
     ensure_writable(output_dir, force)
+    if changed_since and manifest is not None:
+        raise UsageError("--changed-since goes with --types or alone, not with --manifest")
     api = connect(target_org)
     project = load_project(project_dir)
     registry = load_registry(project.presets)
-    members = members_to_retrieve(api, types, manifest)
+    notes: list[str] = []
+    if changed_since:
+        members, notes = changed_members(api, changed_since, types)
+        if not members:
+            return RetrieveReport(output_dir, 0, 0, notes + [f"nothing changed in {api.client.name} since "
+                                                             f"{changed_since} to retrieve"], 0.0)
+    else:
+        members = members_to_retrieve(api, types, manifest)
     with tempfile.TemporaryDirectory(prefix="sfhotfix-retrieve-") as work:
         outcome = retrieve(api, members, registry, Path(work), parallel=parallel, polling=polling, progress=progress)
         files = _output_files(outcome, fmt, registry)
         written = write_files(output_dir, files)
-    return RetrieveReport(output_dir, len(written), len(outcome.chunks), outcome.warnings, outcome.seconds)
+    return RetrieveReport(output_dir, len(written), len(outcome.chunks), notes + outcome.warnings, outcome.seconds)
 
 
-def _output_files(outcome: RetrieveOutcome, fmt: str, registry) -> dict[str, bytes]:
+def _output_files(outcome: RetrieveOutcome, fmt: str, registry) -> dict[str, bytes | Path]:
     tree = FolderTree(outcome.folder)
     if fmt == "mdapi":
-        return {path: tree.read(path) for path in tree.files()}
+        return {path: tree.local_path(path) for path in tree.files()}  # copied, not read into memory
     resolved = resolve(tree, registry, "mdapi", with_children=False)
     return to_source(resolved, tree, registry).files
 
