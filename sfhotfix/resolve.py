@@ -71,8 +71,12 @@ def resolve(
     fmt: str | None = None,
     forceignore: ForceIgnore | None = None,
     with_children: bool = True,
+    placer: PathResolver | None = None,
 ) -> ResolvedTree:
-    """Every component of ``tree``; files no type claims are listed in ``unknown``, never dropped."""
+    """Every component of ``tree``; files no type claims are listed in ``unknown``, never dropped.
+
+    ``placer`` may bring the folder decisions a PathResolver of the same registry and format made already.
+    """
     files = tree.files()
     forceignore = forceignore or ForceIgnore()
     kept: list[str] = []
@@ -81,7 +85,7 @@ def resolve(
         (ignored if forceignore.denies(path) else kept).append(path)
     fmt = fmt or detect_format(kept, registry)
     collector = _Collector()
-    place = PathResolver(registry, fmt).place
+    place = (placer or PathResolver(registry, fmt)).place
     for path in kept:
         placed = place(path)
         if placed is None:

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sfhotfix.cli import main
+from sfhotfix.errors import UsageError
 from sfhotfix.compare import Filters, compare
 from sfhotfix.compare import xmldiff
 from sfhotfix.compare.revisions import revision_report
@@ -343,3 +344,16 @@ def test_string_lists_compare_as_deepdiff_compares_them(target: list[str], sourc
     ours = xmldiff._string_list_changes(target, source, "x")
     assert [c.path for c in ours] == [c.path for c in expected]
     assert Counter(ours) == Counter(expected)
+
+
+def test_a_malformed_file_is_the_same_one_line_error(tmp_path: Path) -> None:
+    """Raised in the forked child that compares the changed units, told by the parent as compare() tells it."""
+    before = source_tree()
+    after = dict(before)
+    after[f"{DEFAULT}/objects/Obj1__c/fields/F1__c.field-meta.xml"] = "<CustomField><label>broken</CustomField>"
+    repo = make_repo(tmp_path, before, after)
+    with pytest.raises(UsageError) as quick:
+        revision_report("git:B", "git:A", repo)
+    with pytest.raises(UsageError) as whole:
+        compare("git:B", "git:A", repo=repo)
+    assert str(quick.value) == str(whole.value) and "F1__c.field-meta.xml" in str(quick.value)

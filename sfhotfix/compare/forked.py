@@ -48,12 +48,21 @@ class Forked(Generic[T]):
         os.close(write_end)
         self._pid, self._read_end = pid, read_end
 
+    def abandon(self) -> None:
+        """Wait for the child without its result (the parent failed first): no process is left behind."""
+        if self._pid is not None:
+            with os.fdopen(self._read_end, "rb") as pipe:
+                pipe.read()
+            os.waitpid(self._pid, 0)
+            self._pid = None
+
     def result(self) -> T:
         if self._pid is None:
             return self._work()
         with os.fdopen(self._read_end, "rb") as pipe:
             data = pipe.read()
         _, status = os.waitpid(self._pid, 0)
+        self._pid = None
         if not data:
             raise RuntimeError(f"the comparison's child process ended without an answer (status {status})")
         done, value = pickle.loads(data)

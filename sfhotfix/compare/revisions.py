@@ -134,9 +134,12 @@ class _Revisions:
                                                read_all=False, known=known).rows(), filters),
                       in_child=[self.to_tree.forget_reader])
         counting = _InFileCounter(self.to_tree, setup, placed, touched)
-        counting.run()
+        try:
+            counting.run()
+        except BaseException:
+            rows.abandon()
+            raise
         return _report(self.to_tree.label, self.from_tree.label, rows.result(), placed, counting, filters)
-
 
     def _read_changed(self, changed: dict[str, Change], known: tuple[dict[str, bytes], dict[str, bytes]]) -> None:
         """The changed files of each side, into ``known``; what fails to read is read (and fails) again later."""
