@@ -1,11 +1,12 @@
-"""Extracting a retrieve's zip in memory that does not grow with its number of entries.
+"""Extracting a retrieve's zip in memory that does not grow with its number of entries, even while it arrives.
 
 ``zipfile.ZipFile`` reads the whole central directory into ``ZipInfo`` objects first (some 500 bytes
 an entry: 5 MB for a 10,000-file chunk) and opens a buffered file object for each entry it writes.
 A retrieve chunk needs neither: here the central directory is walked one record at a time, each entry
 is read from its local header in blocks, inflated, checked against its size and CRC-32, and written
 with plain system calls. Zip64 records are understood; an encrypted entry or a compression other than
-stored or deflated is refused as a broken zip, as are inconsistent headers.
+stored or deflated is refused as a broken zip, as are inconsistent headers. :class:`LiveExtraction`
+does the same behind a download, writing each file as soon as its entry has arrived.
 """
 
 from __future__ import annotations
@@ -240,18 +241,20 @@ def _complete(zip_path: Path, folder: _Folder, target_of: Callable[[str], str | 
     """Extract from the central directory every file entry not already in ``streamed``.
 
     ``streamed`` holds (offset, CRC-32, size, name hash) of the entries written on the way; one counts
-    as done only when all four agree with the directory. Returns, for each of them, whether it did.
+    as done only when all four agree with the directory (otherwise it is written again). Returns, for
+    each of them, whether the directory holds it (same offset and name): those it does not must go.
     """
     offsets = streamed[0::4]
-    confirmed = bytearray(len(offsets))
+    held = bytearray(len(offsets))
     with open(zip_path, "rb") as directory, open(zip_path, "rb") as data:
         try:
             for entry in entries(directory):
                 at = bisect_left(offsets, entry.offset)
                 if at < len(offsets) and offsets[at] == entry.offset and \
-                        streamed[4 * at + 1:4 * at + 4].tolist() == [entry.crc, entry.size, _name_hash(entry.raw_name)]:
-                    confirmed[at] = 1  # written on the way under this very name, which target_of let pass
-                    continue
+                        streamed[4 * at + 3] == _name_hash(entry.raw_name):
+                    held[at] = 1
+                    if streamed[4 * at + 1:4 * at + 3].tolist() == [entry.crc, entry.size]:
+                        continue  # written on the way under this very name, which target_of let pass
                 if entry.name.endswith("/"):
                     continue
                 rel = target_of(entry.name)
@@ -262,7 +265,7 @@ def _complete(zip_path: Path, folder: _Folder, target_of: Callable[[str], str | 
                 out.close()
         except (zlib.error, struct.error, UnicodeDecodeError) as exc:
             raise BadZipFile(str(exc)) from None
-    return confirmed
+    return held
 
 
 def extract(zip_path: Path, folder: Path, target_of: Callable[[str], str | None]) -> None:
@@ -339,8 +342,8 @@ class LiveExtraction:
         if self._verified:
             return
         with self._turn:
-            confirmed = _complete(self.zip_path, self._folder, self._target_of, self._streamed)
-        self._remove([at for at, done in enumerate(confirmed) if not done])
+            held = _complete(self.zip_path, self._folder, self._target_of, self._streamed)
+        self._remove([at for at, kept in enumerate(held) if not kept])
 
     def abandon(self) -> None:
         """The answer is given up: stop reading it and remove what was written from it."""
@@ -371,6 +374,9 @@ class LiveExtraction:
 
     def _remove(self, indexes: Iterable[int]) -> None:
         """Remove the files written on the way for these entries (their names read back from the zip)."""
+        indexes = list(indexes)
+        if not indexes:
+            return
         with open(self.zip_path, "rb") as f:
             for at in indexes:
                 f.seek(self._streamed[4 * at])
@@ -448,6 +454,8 @@ class LiveExtraction:
             size, compressed = _zip64_values(extra, [size, compressed])
         name = raw_name.decode("utf-8" if flags & 0x800 else "cp437")
         rel = None if name.endswith("/") else self._target_of(name)
+        at = len(self._streamed)  # noted before its file is written, so that one cut short is found again
+        self._streamed.extend((offset, 0, 0, _name_hash(raw_name)))
         if not described_after and compressed <= _BLOCK and size <= _BLOCK:
             data = _whole(behind.read_exact(compressed), method, size)
             got_crc, got_size, taken, after = zlib.crc32(data), len(data), compressed, 0
@@ -459,7 +467,7 @@ class LiveExtraction:
                                                        out.write if out is not None else _discard)
             if out is not None:
                 out.close()
-        self._streamed.extend((offset, got_crc, got_size, _name_hash(raw_name)))
+        self._streamed[at + 1], self._streamed[at + 2] = got_crc, got_size
         behind.unread(after)
         return not described_after or behind.skip_descriptor(taken, got_size)
 
