@@ -13,18 +13,17 @@ import subprocess
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Callable, Iterable, Union
+from typing import TYPE_CHECKING, Callable, Iterable, Union
 
 from ..errors import UsageError
 from ..gittree import REPOSITORY_ENV_VARS, GitTree
 from ..project import PROJECT_FILE
-from ..registry import MetadataType
-from ..resolve import detect_format, in_file_children, resolve
-from ..sources import Setup, Source, _SubTree, read_setup
 from . import Comparison
-from .engine import compare_units
-from .units import Unit, collect_units
 
+if TYPE_CHECKING:  # the comparison's machinery is imported by compare_revisions: compare needs FromTree alone
+    from ..registry import MetadataType
+    from ..sources import Setup, Source
+    from .units import Unit
 
 
 @dataclass(frozen=True)
@@ -119,6 +118,8 @@ def compare_revisions(repo: Path, from_ref: str, to_ref: str,
     the types ``parse_children`` refuses are not read at all. Each side is read through its own
     sfdx-project.json; where the two differ (or their .forceignore files do), both are resolved whole.
     """
+    from ..resolve import detect_format
+    from ..sources import read_setup
     from .narrowing import narrow, placed_and_touched
 
     to_tree = GitTree(repo, to_ref)
@@ -153,6 +154,11 @@ def _whole(to_tree: GitTree, from_tree: FromTree, to_setup: Setup, kept: dict[st
            parse_children: Callable[[MetadataType], bool]) -> ChangedComparison:
     """Both revisions resolved whole, each through its own project: a changed sfdx-project.json or .forceignore
     may change what every path is."""
+    from ..resolve import in_file_children, resolve
+    from ..sources import Source, _SubTree, read_setup
+    from .engine import compare_units
+    from .units import collect_units
+
     sides = []
     for tree, setup in ((to_tree, to_setup), (from_tree, read_setup(from_tree))):
         read = tree if setup.package_prefixes is None else _SubTree(tree, setup.package_prefixes)
