@@ -20,6 +20,7 @@ sfdx-project.json or .forceignore, formats detected differently), or identical r
 """
 from __future__ import annotations
 
+import gc
 import subprocess
 import threading
 from dataclasses import dataclass
@@ -57,7 +58,15 @@ def revision_report(source_spec: str, target_spec: str, repo: Path | None = None
         return None  # compare() names what is wrong, as it always has
     if pair is None:
         return None
-    return pair.report(project_dir, filters)
+    # Hundreds of thousands of keys and paths, no reference cycles: the cyclic collector would rescan them all
+    # again and again (as xmlio.parse notes for large profiles).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return pair.report(project_dir, filters)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _folder(subpath: str | None) -> str:
@@ -209,10 +218,13 @@ def _report(source_label: str, target_label: str, touched_rows: tuple[set[Key], 
         counts[status] += 1
     plain = filters == Filters() or filters == Filters(statuses=filters.statuses)
     if plain and (not filters.statuses or "identical" in filters.statuses):
-        units = set(placed.first)
-        units.update((UNKNOWN, path) for path in placed.unknown)
-        units.update(counting.keys())
-        counts["identical"] += len(units - compared)
+        # TO's units (components and decomposed children, unclaimed files, children inside files) less those
+        # compared, counted without gathering the 60,000 keys into one set
+        first = placed.first
+        unknown = {(UNKNOWN, path) for path in placed.unknown}
+        inside = {key for key in counting.keys() if key not in first and key not in unknown}
+        compared_here = sum(1 for key in compared if key in first or key in unknown or key in inside)
+        counts["identical"] += len(first) + len(unknown) + len(inside) - compared_here
     elif not plain:
         counts["identical"] += sum(1 for key, parent in _untouched(placed, counting, compared)
                                    if filters.admits(key[0], key[1], f"{key[0]}:{key[1]}", parent, "identical"))
