@@ -102,6 +102,9 @@ class _Revisions:
 
         diff = diff_process(repo, from_commit, to_commit, _folder(subpath) or None)
         try:
+            from ..registry import load_registry
+
+            load_registry(())  # while git works: the registry most projects read (no presets), kept by its cache
             changes = read_changes(diff, _folder(subpath) or None, f"git diff failed in {repo}")
         finally:
             lister.join()
