@@ -28,8 +28,6 @@ _END64_LOCATOR = struct.Struct("<4sLQL")
 _END64 = struct.Struct("<4sQ2H2L4Q")
 _CENTRAL = struct.Struct("<4s4B4HL2L5H2L")  # one central directory record
 _LOCAL = struct.Struct("<4s2B4HL2L2H")  # one local file header
-_CENTRAL_REST, _LOCAL_REST = struct.Struct(_CENTRAL.format[:1] + _CENTRAL.format[3:]), \
-    struct.Struct(_LOCAL.format[:1] + _LOCAL.format[3:])  # the same, after their signature
 _MAX_COMMENT = 0xFFFF
 _BLOCK = 1 << 18
 _STORED, _DEFLATED = 0, 8
@@ -118,12 +116,11 @@ class _Folder:
         self.made: set[str] = set()
 
     def target(self, rel: str) -> str:
-        target = os.path.join(self.root, rel)
-        parent = os.path.dirname(target)
+        parent = rel.rpartition("/")[0]
         if parent not in self.made:
-            os.makedirs(parent, exist_ok=True)
+            os.makedirs(os.path.join(self.root, parent), exist_ok=True)
             self.made.add(parent)
-        return target
+        return os.path.join(self.root, rel)
 
 
 class _Output:
@@ -233,7 +230,8 @@ def _read_entry(f: IO[bytes], entry: Entry, write: Callable[[bytes], None]) -> N
 
 
 def _name_hash(raw_name: bytes) -> int:
-    return zlib.crc32(raw_name) << 32 | zlib.adler32(raw_name)
+    """A name's hash, to tell the directory's entries from those written on the way (within one process)."""
+    return hash(raw_name) & 0xFFFFFFFFFFFFFFFF
 
 
 def _complete(zip_path: Path, folder: _Folder, target_of: Callable[[str], str | None],
@@ -424,11 +422,9 @@ class LiveExtraction:
         try:
             with self._turn, open(self.zip_path, "rb", buffering=0) as f:
                 behind = _Behind(self, generation, f.fileno())
-                signature = behind.read_exact(4)
-                while signature == b"PK\x03\x04":
+                while (signature := behind.peek(4)) == b"PK\x03\x04":
                     if not self._follow_entry(behind):
                         return
-                    signature = behind.read_exact(4)
                 if signature == b"PK\x01\x02" and self._follow_directory(behind):
                     with self._cond:
                         self._verified = generation == self._generation
@@ -438,16 +434,15 @@ class LiveExtraction:
             pass
 
     def _follow_entry(self, behind: "_Behind") -> bool:
-        """One local entry, its signature read: its file written (unless refused or not wanted)."""
-        offset = behind.position - 4
-        header = behind.read_exact(_LOCAL_REST.size)
-        if len(header) < _LOCAL_REST.size:
+        """One local entry: its file written (unless refused or not wanted)."""
+        offset = behind.position
+        header = behind.read_exact(_LOCAL.size)
+        if len(header) < _LOCAL.size:
             return False
-        fields = _LOCAL_REST.unpack(header)
-        flags, method, compressed, size = fields[2], fields[3], fields[7], fields[8]
-        raw_name = behind.read_exact(fields[9])
-        extra = behind.read_exact(fields[10])
-        described_after = bool(flags & 0x8)
+        _, _, _, flags, method, _, _, _, compressed, size, name_length, extra_length = _LOCAL.unpack(header)
+        names = behind.read_exact(name_length + extra_length)
+        raw_name, extra = names[:name_length], names[name_length:]
+        described_after = flags & 0x8
         if flags & 0x1 or method not in (_STORED, _DEFLATED) or (described_after and method != _DEFLATED):
             return False
         if not described_after and 0xFFFFFFFF in (size, compressed):
@@ -472,23 +467,20 @@ class LiveExtraction:
         return not described_after or behind.skip_descriptor(taken, got_size)
 
     def _follow_directory(self, behind: "_Behind") -> bool:
-        """The central directory, its first signature read: does it list just the entries followed?"""
+        """The central directory, as it arrives: does it list just the entries followed?"""
         streamed = self._streamed
         count = len(streamed) // 4
         for at in range(count):
-            if at and behind.read_exact(4) != b"PK\x01\x02":
+            record = behind.read_exact(_CENTRAL.size)
+            if len(record) < _CENTRAL.size or record[:4] != b"PK\x01\x02":
                 return False
-            record = behind.read_exact(_CENTRAL_REST.size)
-            if len(record) < _CENTRAL_REST.size:
-                return False
-            fields = _CENTRAL_REST.unpack(record)
-            crc, size, local = fields[8], fields[10], fields[17]
-            raw_name = behind.read_exact(fields[11])
-            extra = behind.read_exact(fields[12])
-            behind.read_exact(fields[13])
-            if 0xFFFFFFFF in (size, fields[9], local):
+            fields = _CENTRAL.unpack(record)
+            crc, compressed, size, name_length, extra_length, comment_length, local = \
+                fields[9], fields[10], fields[11], fields[12], fields[13], fields[14], fields[18]
+            names = behind.read_exact(name_length + extra_length + comment_length)
+            if 0xFFFFFFFF in (size, compressed, local):
                 return False  # zip64: left to the full reading of the directory
-            if streamed[4 * at:4 * at + 4].tolist() != [local, crc, size, _name_hash(raw_name)]:
+            if streamed[4 * at:4 * at + 4].tolist() != [local, crc, size, _name_hash(names[:name_length])]:
                 return False
         end = behind.read_exact(_END.size)
         return len(end) == _END.size and end[:4] == b"PK\x05\x06" and _END.unpack(end)[4] == count != 0xFFFF
@@ -503,29 +495,40 @@ class _Behind:
         self.fd = fd
         self.buffer = b""
         self.at = 0  # in the buffer
-        self.position = 0  # in the file
+        self.position = 0  # in the file, of buffer[at]
+
+    def _fill(self, n: int) -> int:
+        """Have ``n`` bytes ready in the buffer (fewer only at the end of a whole zip); how many are."""
+        ready = len(self.buffer) - self.at
+        while ready < n:
+            end = self.position + ready
+            available = self.live._wait(self.generation, end)
+            more = os.pread(self.fd, min(available, max(n - ready, _BLOCK)), end) if available > 0 else b""
+            if not more:
+                break
+            self.buffer = self.buffer[self.at:] + more
+            self.at = 0
+            ready = len(self.buffer)
+        return ready
+
+    def peek(self, n: int) -> bytes:
+        self._fill(n)
+        return self.buffer[self.at:self.at + n]
+
+    def read_exact(self, n: int) -> bytes:
+        """``n`` bytes, fewer only at the end of a whole zip."""
+        if len(self.buffer) - self.at < n:
+            n = min(n, self._fill(n))
+        at = self.at
+        self.at = at + n
+        self.position += n
+        return self.buffer[at:at + n]
 
     def read(self, n: int) -> bytes:
         """Up to ``n`` bytes, at least one unless the zip is whole and read to its end."""
         if self.at == len(self.buffer):
-            end = self.position
-            available = self.live._wait(self.generation, end)
-            self.buffer = os.pread(self.fd, min(max(available, 0), _BLOCK), end) if available > 0 else b""
-            self.at = 0
-        piece = self.buffer[self.at:self.at + n]
-        self.at += len(piece)
-        self.position += len(piece)
-        return piece
-
-    def read_exact(self, n: int) -> bytes:
-        pieces = []
-        while n:
-            piece = self.read(n)
-            if not piece:
-                break
-            pieces.append(piece)
-            n -= len(piece)
-        return b"".join(pieces)
+            self._fill(1)
+        return self.read_exact(min(n, len(self.buffer) - self.at))
 
     def unread(self, n: int) -> None:
         """Give back the last ``n`` bytes read (all from the last read: what came after a deflated stream)."""
