@@ -122,10 +122,7 @@ def compare_revisions(repo: Path, from_ref: str, to_ref: str,
     from ..sources import read_setup
     from .narrowing import narrow, placed_and_touched
 
-    to_tree = GitTree(repo, to_ref)
-    from_commit = _commit(to_tree, from_ref)
-    every_change = git_changes(to_tree, from_commit)
-    from_tree = FromTree(to_tree, from_ref, from_commit, every_change)
+    to_tree, from_tree, every_change = open_revisions(repo, to_ref, from_ref)
     kept = {path: change for path, change in every_change.items() if keep(path, change.status)}
     to_setup = read_setup(to_tree)
     if PROJECT_FILE in every_change or ".forceignore" in every_change:
@@ -133,14 +130,59 @@ def compare_revisions(repo: Path, from_ref: str, to_ref: str,
     fmt = to_setup.format or detect_format(to_setup.read_files(to_tree.files()), to_setup.registry)
     changes = {path: change for path, change in kept.items() if to_setup.reads(path)}
     also = [path for path in extra(_listed(to_tree, to_setup)) if to_setup.reads(path)]
-    placed, touched = placed_and_touched(to_tree, from_tree, changes, to_setup, fmt, also)
-    narrowed = narrow(to_tree, from_tree, to_setup, fmt, placed, touched, parse_children)
+    placed, touched, known = placed_and_touched(to_tree, from_tree, changes, to_setup, fmt, also)
+    narrowed = narrow(to_tree, from_tree, to_setup, fmt, placed, touched, parse_children, known=known)
     rows = [row for _, group in narrowed.rows(compared) for row in group]
     comparison = Comparison(to_tree.label, from_tree.label, rows, narrowed.source, narrowed.target,
                             narrowed.source_units, narrowed.target_units)
     to_rev = Revision(to_tree, _listed(to_tree, to_setup), narrowed.source)
     from_rev = Revision(from_tree, _listed(from_tree, to_setup), narrowed.target)
     return ChangedComparison(comparison, to_rev, from_rev, {path: change.status for path, change in kept.items()})
+
+
+def open_revisions(repo: Path, to_ref: str, from_ref: str, subpath: str | None = None,
+                   ) -> tuple[GitTree, FromTree, dict[str, Change]]:
+    """TO listed (below ``subpath``), FROM as TO with git's changes undone, and the changes.
+
+    ``git diff`` runs while TO is listed: the two git processes work at once. A revision git does not know is
+    refused as GitTree refuses it.
+    """
+    commits = _commits(repo, (to_ref, from_ref))
+    diff = diff_process(repo, commits[1], commits[0], subpath) if commits else None
+    try:
+        to_tree = GitTree(repo, to_ref, subpath)
+    except BaseException:
+        if diff is not None:
+            diff.kill()
+            diff.communicate()
+        raise
+    if diff is None or to_tree.commit != commits[0]:  # refused, or the reference moved in between: one at a time
+        if diff is not None:
+            diff.kill()
+            diff.communicate()
+        from_commit = _commit(to_tree, from_ref)
+        diff = diff_process(repo, from_commit, to_tree.commit, to_tree.subpath)
+    else:
+        from_commit = commits[1]
+        from ..registry import load_registry
+
+        load_registry(())  # while git compares: the registry most projects read (no presets), kept by its cache
+    changes = read_changes(diff, to_tree.subpath, f"git diff git:{from_commit[:12]} {to_tree.label} failed in {repo}")
+    label = f"git:{from_ref}" + (f":{to_tree.subpath}" if to_tree.subpath else "")
+    return to_tree, FromTree(to_tree, from_ref, from_commit, changes, label), changes
+
+
+def _commits(repo: Path, refs: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The commits the references name, through one ``git rev-parse``; None when git refuses any."""
+    if not Path(repo).is_dir():
+        return None
+    result = _git(repo, "rev-parse", "--end-of-options", *(f"{ref}^{{commit}}" for ref in refs))
+    lines = result.stdout.decode("ascii", "replace").split()
+    if lines[:1] == ["--end-of-options"]:  # without --verify (one revision only), rev-parse echoes it
+        lines = lines[1:]
+    if result.returncode != 0 or len(lines) != len(refs):
+        return None
+    return tuple(lines)
 
 
 def _listed(tree: Tree, setup: Setup) -> list[str]:

@@ -14,8 +14,11 @@ units for those keys, and every other unit has the same files on both sides.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable
+
+from ..errors import UsageError
 
 if TYPE_CHECKING:
     from ..registry import MetadataType
@@ -160,16 +163,35 @@ class Narrowed:
         return (side, 0, first or "", order[key])
 
 
+Known = tuple[dict[str, bytes], dict[str, bytes]]  # contents read already: TO's, FROM's
+
+
 def placed_and_touched(to_tree: Tree, from_tree: FromTree, changes: dict[str, Change], setup: Setup, fmt: str,
-                       also: Iterable[str] = ()) -> tuple[Placed, Touched]:
-    """TO placed, and the units ``changes`` (the paths read, see Setup.reads) and the TO paths ``also`` touch."""
-    placed = Placed.of(setup.read_files(to_tree.files()), setup, fmt)
-    return placed, Touched.of(placed, changes, also, from_tree)
+                       also: Iterable[str] = ()) -> tuple[Placed, Touched, Known]:
+    """TO placed, the units ``changes`` (the paths read, see Setup.reads) and the TO paths ``also`` touch, and
+    the changed files of both sides, read from git in a thread while the listing is placed."""
+    known: Known = ({}, {})
+    reader = threading.Thread(target=_read_changed, args=(to_tree, from_tree, changes, known))
+    reader.start()
+    try:
+        placed = Placed.of(setup.read_files(to_tree.files()), setup, fmt)
+    finally:
+        reader.join()
+    return placed, Touched.of(placed, changes, also, from_tree), known
+
+
+def _read_changed(to_tree: Tree, from_tree: FromTree, changes: dict[str, Change], known: Known) -> None:
+    """The changed files of each side, into ``known``; what fails to read is read (and fails) again later."""
+    try:
+        known[0].update(to_tree.read_many(path for path in changes if to_tree.holds(path)))
+        known[1].update(from_tree.read_many(path for path, change in changes.items() if change.before))
+    except UsageError:
+        pass
 
 
 def narrow(to_tree: Tree, from_tree: FromTree, setup: Setup, fmt: str, placed: Placed, touched: Touched,
            parse_children: Callable[[MetadataType], bool] = lambda t: True, read_all: bool = True,
-           known: tuple[dict[str, bytes], dict[str, bytes]] = ({}, {})) -> Narrowed:
+           known: Known = ({}, {})) -> Narrowed:
     """Both sides resolved over the touched units (see :func:`placed_and_touched`).
 
     The children inside the files of the types ``parse_children`` refuses are not read. ``read_all`` reads

@@ -18,11 +18,10 @@ Where the sides are not two revisions of one tree read the same way (other folde
 sfdx-project.json or .forceignore, formats detected differently), or identical rows or texts are wanted,
 :func:`revision_report` answers None and compare() runs.
 """
+
 from __future__ import annotations
 
 import gc
-import subprocess
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,7 +30,6 @@ from ..errors import UsageError
 from ..gittree import GitTree, parse_git_spec
 from ..project import PROJECT_FILE
 from . import STATUSES, Filters
-
 from .narrowing import UNKNOWN, Key
 
 if TYPE_CHECKING:
@@ -56,8 +54,6 @@ def revision_report(source_spec: str, target_spec: str, repo: Path | None = None
         pair = _Revisions.open(Path(repo or "."), to_ref, from_ref, to_subpath)
     except UsageError:
         return None  # compare() names what is wrong, as it always has
-    if pair is None:
-        return None
     # Hundreds of thousands of keys and paths, no reference cycles: the cyclic collector would rescan them all
     # again and again (as xmlio.parse notes for large profiles).
     collecting = gc.isenabled()
@@ -82,39 +78,10 @@ class _Revisions:
     changes: dict[str, Change]
 
     @classmethod
-    def open(cls, repo: Path, to_ref: str, from_ref: str, subpath: str | None) -> _Revisions | None:
-        """List TO in a thread while git compares the two commits: the two git processes run at once."""
-        commits = _commits(repo, (to_ref, from_ref))
-        if commits is None:
-            return None
-        to_commit, from_commit = commits
-        listed: dict = {}
+    def open(cls, repo: Path, to_ref: str, from_ref: str, subpath: str | None) -> _Revisions:
+        from .changed import open_revisions
 
-        def list_to() -> None:
-            try:
-                listed["tree"] = GitTree(repo, to_ref, subpath)
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller below
-                listed["error"] = exc
-
-        lister = threading.Thread(target=list_to)
-        lister.start()
-        from .changed import FromTree, diff_process, read_changes
-
-        diff = diff_process(repo, from_commit, to_commit, _folder(subpath) or None)
-        try:
-            from ..registry import load_registry
-
-            load_registry(())  # while git works: the registry most projects read (no presets), kept by its cache
-            changes = read_changes(diff, _folder(subpath) or None, f"git diff failed in {repo}")
-        finally:
-            lister.join()
-        if "error" in listed:
-            raise listed["error"]
-        to_tree: GitTree = listed["tree"]
-        if to_tree.commit != to_commit:
-            return None  # the reference moved in between: let one listing answer
-        label = f"git:{from_ref}" + (f":{to_tree.subpath}" if to_tree.subpath else "")
-        return cls(to_tree, FromTree(to_tree, from_ref, from_commit, changes, label), changes)
+        return cls(*open_revisions(repo, to_ref, from_ref, subpath))
 
     def report(self, project_dir: Path | None, filters: Filters) -> dict | None:
         from ..sources import read_setup
@@ -133,14 +100,7 @@ class _Revisions:
         from .forked import Forked
         from .narrowing import narrow, placed_and_touched
 
-        # the changed files read from git while the listing is placed
-        known: tuple[dict[str, bytes], dict[str, bytes]] = ({}, {})
-        reader = threading.Thread(target=self._read_changed, args=(changed, known))
-        reader.start()
-        try:
-            placed, touched = placed_and_touched(self.to_tree, self.from_tree, changed, setup, fmt)
-        finally:
-            reader.join()
+        placed, touched, known = placed_and_touched(self.to_tree, self.from_tree, changed, setup, fmt)
         # the touched units' rows in a child process, the untouched files' children counted here meanwhile
         rows = Forked(lambda: _accepted(narrow(self.to_tree, self.from_tree, setup, fmt, placed, touched,
                                                read_all=False, known=known).rows(), filters),
@@ -152,30 +112,6 @@ class _Revisions:
             rows.abandon()
             raise
         return _report(self.to_tree.label, self.from_tree.label, rows.result(), placed, counting, filters)
-
-    def _read_changed(self, changed: dict[str, Change], known: tuple[dict[str, bytes], dict[str, bytes]]) -> None:
-        """The changed files of each side, into ``known``; what fails to read is read (and fails) again later."""
-        try:
-            known[0].update(self.to_tree.read_many(path for path in changed if self.to_tree.holds(path)))
-            known[1].update(self.from_tree.read_many(path for path, change in changed.items() if change.before))
-        except UsageError:
-            pass
-
-
-def _commits(repo: Path, refs: tuple[str, ...]) -> tuple[str, ...] | None:
-    """The commits the references name, through one ``git rev-parse``; None when git refuses any."""
-    from ..gittree import _git_env
-
-    if not repo.is_dir():
-        return None
-    result = subprocess.run(["git", "rev-parse", "--end-of-options", *(f"{ref}^{{commit}}" for ref in refs)],
-                            cwd=repo, env=_git_env(), capture_output=True, check=False)
-    lines = result.stdout.decode("ascii", "replace").split()
-    if lines[:1] == ["--end-of-options"]:  # without --verify (one revision only), rev-parse echoes it
-        lines = lines[1:]
-    if result.returncode != 0 or len(lines) != len(refs):
-        return None
-    return tuple(lines)
 
 
 def _accepted(groups: list[tuple[Key, list[Row]]], filters: Filters) -> tuple[set[Key], list[tuple[str, dict]]]:
