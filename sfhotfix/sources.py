@@ -20,7 +20,6 @@ from .project import PROJECT_FILE, SfdxProject, load_project
 from .registry import Registry, load_registry
 from .resolve import resolve
 
-
 if TYPE_CHECKING:
     from .tree import FileTree
 

@@ -20,10 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sfhotfix.cli import main
-from sfhotfix.errors import UsageError
-from sfhotfix.compare import Filters, compare
-from sfhotfix.compare import xmldiff
+from sfhotfix.compare import Filters, compare, xmldiff
 from sfhotfix.compare.revisions import revision_report
+from sfhotfix.errors import UsageError
 
 NS = "http://soap.sforce.com/2006/04/metadata"
 DEFAULT = "force-app/main/default"

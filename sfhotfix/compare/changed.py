@@ -87,7 +87,8 @@ Tree = Union[GitTree, FromTree]
 
 @dataclass
 class Revision:
-    """One side: the whole listing (for look-ups outside the neighbourhood) and the narrowed source."""
+    """One side: the whole listing of its package folders (for look-ups beyond what was resolved) and the
+    narrowed source."""
 
     tree: Tree
     files: list[str]
