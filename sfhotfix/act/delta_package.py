@@ -16,7 +16,7 @@ from ..errors import UsageError
 from ..formats.manifest import build_manifest
 from ..gittree import GitTree
 from ..org.deploy import deploy_files
-from ..project import PROJECT_FILE
+from ..project import DEFAULT_API_VERSION, PROJECT_FILE
 from .delta import DeltaRequest, run_delta
 
 APEX_TYPES = ("ApexClass", "ApexTrigger")
@@ -32,6 +32,7 @@ class DeltaPackage:
     destructive: dict[str, list[str]]
     files: dict[str, bytes]
     warnings: list[str] = field(default_factory=list)
+    api_version: str = DEFAULT_API_VERSION  # the manifests' <version>: head's sourceApiVersion
 
     @property
     def empty(self) -> bool:
@@ -60,7 +61,8 @@ def build_delta_package(repo: Path, base: str, head: str) -> DeltaPackage:
         if destructive:
             files["destructiveChanges.xml"] = build_manifest(
                 {t: set(names) for t, names in destructive.items()}, result.api_version)
-        return DeltaPackage(result.from_commit, result.to_commit, package, destructive, files, result.warnings)
+        return DeltaPackage(result.from_commit, result.to_commit, package, destructive, files, result.warnings,
+                            result.api_version)
 
 
 def _deployable_root(repo: Path, head: str, out: Path, written: list[str]) -> Path:

@@ -32,6 +32,7 @@ from ..org.client import OrgError
 from ..org.deploy import wait_for_deploy, zip_files
 from ..org.metadata import DeployStatus, MetadataApi
 from ..org.retrieve import Polling, retrieve
+from ..project import DEFAULT_API_VERSION
 from ..registry import load_registry
 from ..report.gate import gate_comment
 from ..resolve import resolve
@@ -242,14 +243,14 @@ def promote(request: GateRequest) -> GateResult:
     merged = _merge_commit(ctx, info)
     notes: list[str] = []
     validation = _valid_validation(ctx, info, notes)
-    api = connect(ctx.org)
-    if validation is not None:
+    full = build_delta_package(ctx.root, ctx.commit(f"{merged}^1", "the merge's first parent"), merged)
+    if validation is None and full.empty:
+        raise UsageError(f"pull request #{info.number}: the merge changes no metadata, nothing to deploy")
+    package = full
+    if validation is not None:  # what the validation holds, as it will be quick-deployed
         package = DeltaPackage(validation.base or "", validation.commit or "", validation.package,
-                               validation.destructive, {})
-    else:
-        package = build_delta_package(ctx.root, ctx.commit(f"{merged}^1", "the merge's first parent"), merged)
-        if package.empty:
-            raise UsageError(f"pull request #{info.number}: the merge changes no metadata, nothing to deploy")
+                               validation.destructive, {}, api_version=full.api_version)
+    api = connect(ctx.org)
     backup, added = _backup(api, package, notes) if request.backup else (None, {})
     status, level, tests, kind = None, None, [], "deployment"
     if validation is not None:
@@ -262,7 +263,6 @@ def promote(request: GateRequest) -> GateResult:
                 raise
             notes.append(f"the org refused to quick-deploy validation {validation.id} ({exc}); "
                          "the delta was deployed in full instead")
-            full = build_delta_package(ctx.root, ctx.commit(f"{merged}^1", "the merge's first parent"), merged)
             if request.backup and (full.package, full.destructive) != (package.package, package.destructive):
                 backup, added = _backup(api, full, notes)
             package = full
@@ -333,15 +333,9 @@ def _backup(api: MetadataApi, package: DeltaPackage, notes: list[str]) -> tuple[
                 existing.setdefault(type_name, set()).add(name)
             elif name in package.package.get(type_name, []):
                 added.setdefault(type_name, []).append(name)
-    files["package.xml"] = build_manifest(existing, _api_version(package))
+    files["package.xml"] = build_manifest(existing, package.api_version)
     notes.append(f"backed up {sum(len(n) for n in existing.values())} component(s) from the org before deploying")
     return zip_files(files), added
-
-
-def _api_version(package: DeltaPackage) -> str:
-    manifest = package.files.get("package.xml")
-    version = read_manifest(manifest, "package.xml")[1] if manifest else None
-    return version or "63.0"
 
 
 # ------------------------------------------------------------------------------------------------ rollback
@@ -368,10 +362,10 @@ def rollback(request: GateRequest) -> GateResult:
         raise UsageError(f"--deployment {target.id}: the later deployment {later.id} changed some of the same "
                          "components; rolling back would undo part of it (--force to do it anyway)")
     files = _unzip(ctx.history.backup(target.id))
+    restored, version = read_manifest(files["package.xml"], f"backup of {target.id}")
     if target.added:
         files["destructiveChanges.xml"] = build_manifest({t: set(n) for t, n in target.added.items()},
-                                                         _api_version(DeltaPackage("", "", {}, {}, files)))
-    restored, _ = read_manifest(files["package.xml"], f"backup of {target.id}")
+                                                         version or DEFAULT_API_VERSION)
     package = DeltaPackage(target.commit or "", target.base or "", restored, target.added, files)
     if package.empty:
         raise UsageError(f"--deployment {target.id}: the backup holds nothing to restore and nothing was added")
