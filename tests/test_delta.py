@@ -864,3 +864,23 @@ def test_forceignore_and_unclaimed_files(tmp_path: Path) -> None:
     result = delta(repo, tmp_path / "out")
     assert result["package"] == {}
     assert result["warnings"] == [f"{DEFAULT}/lwc/jsconfig.json: no metadata type claims this file; left out of the delta"]
+
+
+def test_delta_places_only_the_files_near_a_changed_path() -> None:
+    from sfhotfix.compare.narrowing import near
+    from sfhotfix.registry import load_registry
+
+    base = "force-app/main/default/"
+    files = [base + p for p in (
+        "objects/Account/Account.object-meta.xml", "objects/Account/fields/A__c.field-meta.xml",
+        "objects/Account/fields/B__c.field-meta.xml", "objects/Contact/fields/C__c.field-meta.xml",
+        "classes/Foo.cls", "classes/Foo.cls-meta.xml", "classes/Bar.cls", "staticresources/logo/img.png",
+        "staticresources/logo.resource-meta.xml", "staticresources/other.resource-meta.xml",
+        "reports/Sales/Deals.report-meta.xml", "reports/Sales.reportFolder-meta.xml")] + ["README.md", "notes.txt"]
+    changed = [base + "objects/Account/fields/A__c.field-meta.xml", base + "classes/Foo.cls-meta.xml",
+               base + "staticresources/logo/img.png", base + "reports/Sales/Deals.report-meta.xml", "README.md"]
+    assert near(files, changed, load_registry()) == [base + p for p in (
+        "objects/Account/Account.object-meta.xml", "objects/Account/fields/A__c.field-meta.xml",
+        "objects/Account/fields/B__c.field-meta.xml", "classes/Foo.cls", "classes/Foo.cls-meta.xml",
+        "staticresources/logo/img.png", "staticresources/logo.resource-meta.xml",
+        "reports/Sales/Deals.report-meta.xml", "reports/Sales.reportFolder-meta.xml")] + ["README.md"]

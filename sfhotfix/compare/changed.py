@@ -131,7 +131,7 @@ def compare_revisions(repo: Path, from_ref: str, to_ref: str,
     fmt = to_setup.format or detect_format(to_setup.read_files(to_tree.files()), to_setup.registry)
     changes = {path: change for path, change in kept.items() if to_setup.reads(path)}
     also = [path for path in extra(_listed(to_tree, to_setup)) if to_setup.reads(path)]
-    placed, touched, known = placed_and_touched(to_tree, from_tree, changes, to_setup, fmt, also)
+    placed, touched, known = placed_and_touched(to_tree, from_tree, changes, to_setup, fmt, also, whole=False)
     narrowed = narrow(to_tree, from_tree, to_setup, fmt, placed, touched, parse_children, known=known)
     rows = [row for _, group in narrowed.rows(compared) for row in group]
     comparison = Comparison(to_tree.label, from_tree.label, rows, narrowed.source, narrowed.target,

@@ -14,6 +14,7 @@ units for those keys, and every other unit has the same files on both sides.
 
 from __future__ import annotations
 
+import bisect
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable
@@ -167,17 +168,51 @@ Known = tuple[dict[str, bytes], dict[str, bytes]]  # contents read already: TO's
 
 
 def placed_and_touched(to_tree: Tree, from_tree: FromTree, changes: dict[str, Change], setup: Setup, fmt: str,
-                       also: Iterable[str] = ()) -> tuple[Placed, Touched, Known]:
+                       also: Iterable[str] = (), whole: bool = True) -> tuple[Placed, Touched, Known]:
     """TO placed, the units ``changes`` (the paths read, see Setup.reads) and the TO paths ``also`` touch, and
-    the changed files of both sides, read from git in a thread while the listing is placed."""
+    the changed files of both sides, read from git in a thread while the listing is placed.
+
+    ``whole=False`` places only the paths :func:`near` the changed ones, for a caller that needs the touched
+    units but neither the count nor the order of the others (``delta``).
+    """
+    also = list(also)
     known: Known = ({}, {})
     reader = threading.Thread(target=_read_changed, args=(to_tree, from_tree, changes, known))
     reader.start()
     try:
-        placed = Placed.of(setup.read_files(to_tree.files()), setup, fmt)
+        files = setup.read_files(to_tree.files())
+        placed = Placed.of(files if whole else near(files, [*changes, *also], setup.registry), setup, fmt)
     finally:
         reader.join()
     return placed, Touched.of(placed, changes, also, from_tree), known
+
+
+def near(files: list[str], paths: list[str], registry) -> list[str]:
+    """The files of ``files`` that may share a unit with one of ``paths``: a superset, found by prefix.
+
+    Below the first folder that is a type's folder (``objects``, ``classes``, ``lwc``…), a component's files
+    all start with the type folder plus the first name below it: ``classes/Foo`` (``Foo.cls``,
+    ``Foo.cls-meta.xml``), ``objects/Account`` (``Account/…`` and ``Account.object``), ``lwc/card``,
+    ``staticresources/logo`` (``logo/…`` and ``logo.resource-meta.xml``). A path under no type folder
+    brings the files named like it in its own folder.
+    """
+    ordered = sorted(files)
+    prefixes: set[str] = set()
+    for path in paths:
+        parts = path.split("/")
+        anchor = next((i for i, part in enumerate(parts[:-1]) if registry.by_directory(part)), None)
+        if anchor is None or len(parts) == anchor + 2:
+            folder, _, name = path.rpartition("/")
+            prefixes.add(f"{folder}/{name.split('.', 1)[0]}" if folder else name.split(".", 1)[0])
+        else:
+            prefixes.add("/".join(parts[: anchor + 2]))
+    found: set[str] = set()
+    for prefix in prefixes:
+        for index in range(bisect.bisect_left(ordered, prefix), len(ordered)):
+            if not ordered[index].startswith(prefix):
+                break
+            found.add(ordered[index])
+    return [path for path in files if path in found]
 
 
 def _read_changed(to_tree: Tree, from_tree: FromTree, changes: dict[str, Change], known: Known) -> None:
