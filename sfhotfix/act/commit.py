@@ -78,6 +78,10 @@ def open_repo(path: Path) -> git.Repo:
         raise UsageError(f"{path}: not a git repository") from None
 
 
+def has_origin(repo: git.Repo) -> bool:
+    return "origin" in [r.name for r in repo.remotes]
+
+
 def base_ref(repo: git.Repo, base: str) -> str:
     """The name under which the base branch exists: the local branch, else origin's."""
     for ref in (base, f"origin/{base}"):
@@ -101,7 +105,7 @@ def branch_exists(repo: git.Repo, branch: str) -> tuple[str | None, bool]:
     except git.GitCommandError:
         local = None
     on_remote = False
-    if "origin" in [r.name for r in repo.remotes]:
+    if has_origin(repo):
         try:
             on_remote = bool(repo.git.ls_remote("--heads", "origin", branch).strip())
         except git.GitCommandError as exc:
@@ -210,7 +214,7 @@ def _remove_worktree(repo: git.Repo, worktree: Path) -> None:
 
 
 def _push(repo: git.Repo, branch: str) -> None:
-    if "origin" not in [r.name for r in repo.remotes]:
+    if not has_origin(repo):
         raise PushRejected(f"cannot push {branch}: the repository has no remote 'origin' (the local branch is kept)")
     try:
         repo.git.push("--set-upstream", "origin", f"refs/heads/{branch}:refs/heads/{branch}")

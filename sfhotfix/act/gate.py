@@ -26,7 +26,7 @@ import git
 from ..config import TEST_LEVELS, Config, load_config
 from ..errors import SfhotfixError, UsageError
 from ..formats.manifest import build_manifest, read_manifest
-from ..hosts import HostRef, PullRequestInfo, detect_host, get_pull_request, remote_url, set_commit_status, upsert_comment
+from ..hosts import HostRef, PullRequestInfo, get_pull_request, set_commit_status, upsert_comment
 from ..org import connect
 from ..org.client import OrgError
 from ..org.deploy import wait_for_deploy, zip_files
@@ -38,9 +38,10 @@ from ..report.gate import gate_comment
 from ..resolve import resolve
 from ..tree import FolderTree
 from .apex_tests import covering_tests, find_test_classes
-from .commit import git_message, open_repo, resolve_base
+from .commit import git_message, has_origin, open_repo, resolve_base
 from .delta_package import DeltaPackage, build_delta_package
 from .history import History, Record, actor, now
+from .pr import repository_host
 
 VALIDATION_DAYS = 10  # how long Salesforce lets a validation be quick-deployed
 STATUS_CONTEXT = "sfhotfix/validation"
@@ -104,9 +105,8 @@ class _Context:
     @property
     def host(self) -> HostRef:
         if self._host is None:
-            r, git_host = self.request, self.config.git
-            self._host = detect_host(remote_url(self.root), r.host_url or git_host.host_url,
-                                     r.host_kind or git_host.host, r.api_url or git_host.api_url)
+            r = self.request
+            self._host = repository_host(self.root, self.config, r.host_url, r.host_kind, r.api_url)
         return self._host
 
     def pull_request(self) -> PullRequestInfo:
@@ -119,7 +119,7 @@ class _Context:
         return level
 
     def fetch(self) -> None:
-        if "origin" in [r.name for r in self.repo.remotes]:
+        if has_origin(self.repo):
             try:
                 self.repo.git.fetch("--quiet", "origin")
             except git.GitCommandError as exc:

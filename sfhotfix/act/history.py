@@ -18,6 +18,7 @@ import getpass
 import json
 import os
 import tempfile
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from io import BytesIO
@@ -27,7 +28,8 @@ import git
 from gitdb.base import IStream
 
 from ..errors import UsageError
-from .commit import git_message
+from ..gittree import GitTree
+from .commit import git_message, has_origin
 
 REF = "refs/sfhotfix/history"
 REMOTE_REF = "refs/sfhotfix/origin-history"  # where origin's history is fetched to before joining
@@ -100,26 +102,24 @@ class History:
     def __init__(self, repo: git.Repo):
         self.repo = repo
 
-    @property
-    def has_origin(self) -> bool:
-        return "origin" in [r.name for r in self.repo.remotes]
-
     def _tip(self, ref: str = REF) -> str | None:
         try:
             return self.repo.git.rev_parse("--verify", "--quiet", ref)
         except git.GitCommandError:
             return None
 
+    def _tree(self, commit: str) -> GitTree:
+        """One history commit's files: listed once, read through one ``git cat-file --batch``."""
+        return GitTree(Path(self.repo.git_dir), commit)
+
     def records(self) -> list[Record]:
         """Every record, oldest first."""
         tip = self._tip()
         if tip is None:
             return []
-        listing = self.repo.git.ls_tree("--name-only", f"{tip}:records") if self._has(tip, "records") else ""
-        out = []
-        for name in listing.splitlines():
-            data = self.repo.git.cat_file("blob", f"{tip}:records/{name}")
-            out.append(Record.from_json(json.loads(data)))
+        with self._tree(tip) as tree:
+            names = [path for path in tree.files() if path.startswith("records/")]
+            out = [Record.from_json(json.loads(data)) for data in tree.read_many(names).values()]
         return sorted(out, key=lambda r: (r.when, r.id))
 
     def get(self, record_id: str) -> Record:
@@ -131,16 +131,10 @@ class History:
     def backup(self, record_id: str) -> bytes:
         tip = self._tip()
         path = f"backups/{record_id}.zip"
-        if tip is None or not self._has(tip, path):
-            raise UsageError(f"deployment {record_id}: no backup was kept, so it cannot be rolled back")
-        return self.repo.odb.stream(bytes.fromhex(self.repo.git.rev_parse(f"{tip}:{path}"))).read()
-
-    def _has(self, commit: str, path: str) -> bool:
-        try:
-            self.repo.git.cat_file("-e", f"{commit}:{path}")
-            return True
-        except git.GitCommandError:
-            return False
+        with self._tree(tip) if tip else nullcontext(None) as tree:
+            if tree is None or not tree.holds(path):
+                raise UsageError(f"deployment {record_id}: no backup was kept, so it cannot be rolled back")
+            return tree.read(path)
 
     # -- writing ------------------------------------------------------------------------------------------
     def append(self, record: Record, backup: bytes | None = None) -> list[str]:
@@ -152,7 +146,7 @@ class History:
         parent = self._tip()
         commit = self._commit(parent, [parent] if parent else [], files, f"{record.kind} {record.id}: {record.status}")
         self._move(commit, parent)
-        return self.push() if self.has_origin else []
+        return self.push() if has_origin(self.repo) else []
 
     def _commit(self, tree_of: str | None, parents: list[str], files: dict[str, bytes], message: str) -> str:
         """A commit of ``tree_of``'s tree plus ``files``, built in a temporary index."""
@@ -172,7 +166,7 @@ class History:
 
     def sync(self) -> list[str]:
         """Join origin's history into the local one (nothing pushed); warnings when origin cannot be read."""
-        if not self.has_origin:
+        if not has_origin(self.repo):
             return []
         try:
             self.repo.git.fetch("--quiet", "origin", f"+{REF}:{REMOTE_REF}")
@@ -192,10 +186,8 @@ class History:
             return
         if self._is_ancestor(remote, local):
             return
-        own = {}
-        for path in self.repo.git.ls_tree("-r", "--name-only", local).splitlines():
-            if not self._has(remote, path):
-                own[path] = self.repo.odb.stream(bytes.fromhex(self.repo.git.rev_parse(f"{local}:{path}"))).read()
+        with self._tree(local) as mine, self._tree(remote) as theirs:
+            own = mine.read_many(path for path in mine.files() if not theirs.holds(path))
         self._move(self._commit(remote, [remote, local], own, "Join the deployment histories"), local)
 
     def _is_ancestor(self, a: str, b: str) -> bool:

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..compare import compare
-from ..config import load_config
+from ..config import Config, load_config
 from ..errors import UsageError
-from ..hosts import PlannedRequest, PullRequest, PullRequestSpec, detect_host, open_pull_request, pr_body, remote_url
+from ..hosts import HostRef, PlannedRequest, PullRequest, PullRequestSpec, detect_host, open_pull_request, pr_body, remote_url
 from .commit import open_repo, resolve_base
 
 
@@ -36,11 +36,17 @@ def branch_components(repo: Path, branch: str, base: str) -> list[dict]:
     return comparison.as_json()["components"]
 
 
+def repository_host(repo: Path, config: Config, host_url: str | None, host_kind: str | None,
+                    api_url: str | None) -> HostRef:
+    """The repository on its host: the flags first, then sfhotfix.toml's [git], then origin's URL."""
+    return detect_host(remote_url(repo), host_url or config.git.host_url, host_kind or config.git.host,
+                       api_url or config.git.api_url)
+
+
 def open_pr(request: PrRequest) -> PullRequest | PlannedRequest:
     config = load_config(request.repo)
     base = request.base or config.pipeline.production_branch
-    host = detect_host(remote_url(request.repo), request.host_url or config.git.host_url,
-                       request.host_kind or config.git.host, request.api_url or config.git.api_url)
+    host = repository_host(request.repo, config, request.host_url, request.host_kind, request.api_url)
     title = request.title or f"Hotfix: {request.branch}"
     if request.body_file is not None:
         if not request.body_file.is_file():

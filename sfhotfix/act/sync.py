@@ -19,8 +19,9 @@ import git
 from ..compare import compare
 from ..config import load_config
 from ..errors import SfhotfixError, UsageError
-from ..hosts import PullRequestSpec, detect_host, open_pull_request, pr_body, remote_url
-from .commit import git_message, open_repo
+from ..hosts import PullRequestSpec, open_pull_request, pr_body
+from .commit import git_message, has_origin, open_repo
+from .pr import repository_host
 
 
 @dataclass
@@ -75,7 +76,7 @@ def plan_and_sync(request: SyncRequest) -> SyncPlan:
     integration = request.integration or config.pipeline.integration_branch
     pattern = request.releases or config.pipeline.release_branches
     repo = open_repo(request.repo)
-    if "origin" not in [r.name for r in repo.remotes]:
+    if not has_origin(repo):
         raise UsageError(f"{repo.working_dir}: no remote 'origin' to find the branches to sync")
     try:
         repo.git.fetch("--quiet", "origin")
@@ -141,7 +142,6 @@ def _open(repo: git.Repo, request: SyncRequest, config, production: str, prod_he
     body = pr_body(rows, title)
     if target.conflicts:
         body += "\n### Conflicts to resolve\n\n" + "".join(f"- `{path}`\n" for path in target.conflicts)
-    host = detect_host(remote_url(request.repo), request.host_url or config.git.host_url,
-                       request.host_kind or config.git.host, request.api_url or config.git.api_url)
+    host = repository_host(request.repo, config, request.host_url, request.host_kind, request.api_url)
     result = open_pull_request(host, PullRequestSpec(target.sync_branch, target.branch, title, body))
     target.pull_request = getattr(result, "url", None)
