@@ -5,9 +5,7 @@ Org traffic is replayed from cassettes/org (recorded from tests/emulator with `m
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from pathlib import Path
 
 import pytest

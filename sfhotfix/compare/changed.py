@@ -243,15 +243,6 @@ def _commit(to_tree: GitTree, ref: str) -> str:
 _REGULAR = (b"100644", b"100755")
 
 
-def git_changes(to_tree: GitTree, from_commit: str) -> dict[str, Change]:
-    """Path → change between FROM and TO, renames split into a deletion and an addition (as sgd reads them).
-
-    Paths are relative to TO's folder (``git:REF:PATH``), as its listing is; changes outside it are left out.
-    """
-    return read_changes(diff_process(to_tree.repo, from_commit, to_tree.commit, to_tree.subpath), to_tree.subpath,
-                        f"git diff git:{from_commit[:12]} {to_tree.label} failed in {to_tree.repo}")
-
-
 def diff_process(repo: Path, from_commit: str, to_commit: str, subpath: str | None = None) -> subprocess.Popen:
     """``git diff --raw`` between two commits, started: its output is read by :func:`read_changes`."""
     env = {name: value for name, value in os.environ.items() if name not in REPOSITORY_ENV_VARS}

@@ -127,7 +127,7 @@ class _InFileCounter:
     def __init__(self, to_tree: GitTree, setup: Setup, placed: Placed, touched: Touched):
         self.parents = {key: where for key, where in placed.in_file.items()
                         if key not in touched.keys and key not in placed.with_children}
-        self._tree, self._setup, self._placed = to_tree, setup, placed
+        self._tree, self._setup = to_tree, setup
         self.found: list[tuple[Key, list[tuple[MetadataType, str]]]] = []  # parent key, its children
 
     def run(self) -> None:

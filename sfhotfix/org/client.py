@@ -72,10 +72,6 @@ class OrgClient:
     def api_version(self) -> str:
         return self.credentials.api_version
 
-    def metadata_url(self) -> str:
-        c = self.credentials
-        return f"{c.instance_url}/services/Soap/m/{c.api_version}"
-
     # ------------------------------------------------------------------ calls
 
     def soap(self, operation: str, fill: Callable[[etree._Element], None] | None = None) -> etree._Element:
@@ -87,7 +83,7 @@ class OrgClient:
         if fill is not None:
             fill(op)
         response = self._http().post(
-            f"{c.instance_url}/services/Soap/m/{c.api_version}",
+            _metadata_url(c),
             data=serialize(root),
             headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'},
             timeout=HTTP_TIMEOUT,
@@ -114,7 +110,7 @@ class OrgClient:
             if restart is not None:
                 restart()
             response = self._http().post(
-                f"{c.instance_url}/services/Soap/m/{c.api_version}", data=serialize(root), stream=True,
+                _metadata_url(c), data=serialize(root), stream=True,
                 headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'}, timeout=(10, 600))
             with response:
                 if response.status_code >= 500 and "xml" not in response.headers.get("Content-Type", ""):
@@ -215,3 +211,8 @@ def _rest_error_code(exc: Exception) -> str | None:
     if isinstance(status, int) and status >= 500:
         return "HTTP5XX"
     return None
+
+
+def _metadata_url(c: Credentials) -> str:
+    """The Metadata API's SOAP endpoint for one session (a re-login may move it)."""
+    return f"{c.instance_url}/services/Soap/m/{c.api_version}"
