@@ -179,7 +179,7 @@ def _row_html(index: int, entry: Entry, who: bool, when: bool) -> str:
     full_name = str(row.get("fullName") or "")
     search = f"{full_name}\n{selector or entry.label}".lower()
     depth = min(entry.depth, 4)
-    indent = f'<span class="tree">└</span>' if depth else ""
+    indent = '<span class="tree">└</span>' if depth else ""
     unknown = ' <span class="unk" title="Type unknown to sfhotfix">unknown type</span>' if row.get("unknownType") else ""
     n = change_count(row)
     cells = [
