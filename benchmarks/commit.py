@@ -19,6 +19,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from compare import GIT_ENV, ROOT, WORK, build_repository, git  # noqa: E402
+from installed import compile_package  # noqa: E402
 
 
 def hotfix_revision(repo: Path) -> list[str]:
@@ -53,6 +54,7 @@ def hotfix_revision(repo: Path) -> list[str]:
 def main() -> None:
     repo, files, _ = build_repository(fls_objects=40)
     selectors = hotfix_revision(repo)
+    compile_package(ROOT)
     select_file = WORK / "commit-selection.txt"
     select_file.write_text("\n".join(selectors) + "\n")
     times = []

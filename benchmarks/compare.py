@@ -23,6 +23,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from installed import compile_package  # noqa: E402
+
 WORK = HERE / "work" / "compare"
 NS = "http://soap.sforce.com/2006/04/metadata"
 GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@example.com",
@@ -142,6 +146,7 @@ def tree_benchmark(fls_objects: int) -> dict:
 
 def main() -> None:
     sys.path.insert(0, str(ROOT))
+    compile_package(ROOT)
     WORK.mkdir(parents=True, exist_ok=True)
     results = {"profile": profile_benchmark(), "tree": tree_benchmark(fls_objects=40),
                "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}

@@ -51,6 +51,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from installed import compile_package  # noqa: E402
+
 NS = "http://soap.sforce.com/2006/04/metadata"
 DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'
 API = "60.0"
@@ -872,6 +876,7 @@ def main(argv=None) -> int:
             f"{args.fls_objects} of {args.objects} objects")
     if args.generate_only:
         return 0
+    compile_package(REPO)
 
     # Outputs go to --out-root, a project folder of their own (SDR writes the CustomLabels of mdapi-to-source
     # relative to the project it runs in, so it must run inside one). Default: a tmpfs, see --out-root.

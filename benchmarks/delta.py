@@ -45,6 +45,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from installed import compile_package  # noqa: E402
+
 GENERATOR_VERSION = 2  # bump when the change generation changes, so cached repositories are rebuilt
 PEERS = Path("/tmp/peers")
 
@@ -394,6 +398,7 @@ def main(argv=None) -> int:
         f"({', '.join(f'{k} {v}' for k, v in sorted(info['by_status'].items()))})")
     if args.generate_only:
         return 0
+    compile_package(REPO)
     if not (args.peers / "sgd-delta.mjs").exists():
         raise SystemExit(f"sfdx-git-delta is not installed in {args.peers} (see /work/shared/peers/README.md)")
     runs, logs = args.work / "runs", args.work / "logs"
