@@ -5,7 +5,7 @@ chunks and finish within 1.5x of its slowest single chunk; the memory the retrie
 (tracemalloc, the interpreter's own baseline excluded) must stay under 2x the largest chunk's zip.
 
 Time and memory are measured in separate retrieves against the same emulator: tracemalloc hooks every
-allocation and slows the client's own work (decoding, inflating, writing 25,000 files) about twofold,
+allocation and slows the client's own work (decoding, inflating, writing 25,000 files) about threefold,
 which would count against the ratio what is only the measuring. The timed retrieve runs RUNS times;
 every run is reported, and the verdict is on the median.
 
