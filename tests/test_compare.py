@@ -100,6 +100,53 @@ def test_metadata_api_folder_equals_its_source_conversion(tmp_path: Path) -> Non
     assert result.as_json()["summary"]["identical"] > 20
 
 
+SNAPSHOTS = ["customLabels-simple", "customObjects-and-children", "preset-PermSet", "workflow"]
+
+
+@pytest.mark.parametrize("snapshot", SNAPSHOTS)
+def test_sdr_snapshots_compare_identical_across_formats(realdata: Path, snapshot: str) -> None:
+    """Salesforce's own conversions of one project hold the same components in both formats, each way round;
+    preset-PermSet's decomposePermissionSetBeta makes FieldPermission… child types, not subcomponents."""
+    project = realdata / "sdr-snapshots" / snapshot
+    source = project / "__snapshots__" / "verify-source-files.expected"
+    for mdapi in (project / "originalMdapi", project / "__snapshots__" / "verify-md-files.expected"):
+        for a, b in ((source, mdapi), (mdapi, source)):
+            summary = compare(str(a), str(b), project_dir=project).as_json()["summary"]
+            assert summary["new"] == summary["changed"] == summary["deleted"] == 0, (a, b, summary)
+            assert summary["identical"] > 0
+
+
+def test_sdr_preset_permission_set_children_are_child_rows(realdata: Path, tmp_path: Path) -> None:
+    """One field permission changed in the decomposed permission set: one FieldPermission row (its parent's
+    own XML is the same, as a CustomObject's is when one of its fields changes), and no subcomponent row of
+    the parent's for the sections that are child types."""
+    project = realdata / "sdr-snapshots" / "preset-PermSet"
+    source = tmp_path / "source"
+    shutil.copytree(project / "__snapshots__" / "verify-source-files.expected", source)
+    entry = source / "force-app/main/default/permissionsets/dreamhouse/fieldPermissions/Broker__c.Email__c.fieldPermission-meta.xml"
+    entry.write_text(entry.read_text().replace("<editable>true</editable>", "<editable>false</editable>"))
+    rows = [r for r in compare(str(source), str(project / "originalMdapi"), project_dir=project).rows
+            if r.status != "identical"]
+    assert [(r.selector, r.status, r.parent) for r in rows] == [
+        ("FieldPermission:dreamhouse.Broker__c.Email__c", "changed", ("PermissionSet", "dreamhouse"))]
+
+
+def test_real_projects_compare_identical_to_their_conversions(realdata: Path, tmp_path: Path) -> None:
+    """The org-retrieved EDA project (metadata-API format) and dreamhouse (source format) against their
+    conversions by sfhotfix: every component identical, each way round."""
+    eda, eda_source = realdata / "org-profiles-eda" / "src", tmp_path / "eda"
+    (eda_source).mkdir()
+    (eda_source / "sfdx-project.json").write_text('{"packageDirectories": [{"path": "force-app", "default": true}]}')
+    convert(eda, "source", eda_source / "force-app", eda_source, force=False)
+    dreamhouse, dreamhouse_mdapi = realdata / "dreamhouse-source", tmp_path / "dreamhouse"
+    convert(dreamhouse / "force-app", "mdapi", dreamhouse_mdapi, dreamhouse, force=False)
+    for a, b, components in ((eda_source, eda, 2000), (dreamhouse, dreamhouse_mdapi, 50)):
+        for source, target in ((a, b), (b, a)):
+            summary = compare(str(source), str(target)).as_json()["summary"]
+            assert summary["new"] == summary["changed"] == summary["deleted"] == 0, (source, target, summary)
+            assert summary["identical"] > components
+
+
 def edited_copy(tmp_path: Path) -> Path:
     """The example with a hotfix: a picklist label changed, an FLS entry removed, Apex changed."""
     copy = tmp_path / "edited"

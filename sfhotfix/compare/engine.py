@@ -95,10 +95,11 @@ def compare_unit(s: Unit | None, t: Unit | None, include_identical: bool = False
         if not include_identical:
             window = _window(s, t)
     changes: list[Change] = []
-    parent_touched = window is None or any(local(c) not in subsections for c in [*window[0], *window[1]])
+    elsewhere = s.skip | subsections  # compared as child components or subcomponents, not as the parent
+    parent_touched = window is None or any(local(c) not in elsewhere for c in [*window[0], *window[1]])
     if s.xml is not None and t.xml is not None:
         if parent_touched:
-            changes = _diff_root(t.xml, s.xml, facts, s.skip | subsections)
+            changes = _diff_root(t.xml, s.xml, facts, elsewhere)
     elif (s.xml is None) != (t.xml is None):
         changes = [Change("(metadata file)", "added" if t.xml is None else "removed", None, None)]
     diffs = _content_diffs(s, t)
@@ -177,13 +178,15 @@ def _subcomponent_rows(s: Unit | None, t: Unit | None, include_identical: bool, 
     if unit is None or unit.type is None or not unit.type.subcomponents:
         return []
     facts = facts_of(unit.type)
+    # sections a preset makes child types (decomposePermissionSetBeta's FieldPermission…) are rows of their own
+    children = (s.skip if s else frozenset()) | (t.skip if t else frozenset())
     s_all = _LazyGroups(s)
     t_all = _LazyGroups(t)
     s_groups = _group_list(window[0]) if window else s_all.groups
     t_groups = _group_list(window[1]) if window else t_all.groups
     rows = []
     for section, key in facts.keyed.items():
-        if "." in section or (section not in s_groups and section not in t_groups):
+        if "." in section or section in children or (section not in s_groups and section not in t_groups):
             continue
         s_map = keyed_entries(s_groups.get(section, []), key)
         t_map = keyed_entries(t_groups.get(section, []), key)
