@@ -50,6 +50,7 @@ class ResolvedTree:
     components: list[Component]
     unknown: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    root: str = ""  # a metadata-API tree's package folder ("src"), "" for the top
 
     def all_components(self) -> list[Component]:
         """Components and their children, parents first."""

@@ -10,7 +10,7 @@ which type is read from the registry; nothing here names a type.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Callable, NamedTuple
 
 from .components import Component, ResolvedTree
 from .errors import UsageError
@@ -72,10 +72,12 @@ def resolve(
     forceignore: ForceIgnore | None = None,
     with_children: bool = True,
     placer: PathResolver | None = None,
+    root: str = "",
 ) -> ResolvedTree:
     """Every component of ``tree``; files no type claims are listed in ``unknown``, never dropped.
 
     ``placer`` may bring the folder decisions a PathResolver of the same registry and format made already.
+    ``root`` is a metadata-API tree's package folder (see sources.mdapi_root).
     """
     files = tree.files()
     forceignore = forceignore or ForceIgnore()
@@ -85,7 +87,8 @@ def resolve(
         (ignored if forceignore.denies(path) else kept).append(path)
     fmt = fmt or detect_format(kept, registry)
     collector = _Collector()
-    place = (placer or PathResolver(registry, fmt)).place
+    resolver = placer or PathResolver(registry, fmt, root)
+    place = resolver.place
     for path in kept:
         placed = place(path)
         if placed is None:
@@ -101,7 +104,7 @@ def resolve(
         for component in components:
             if component.type.children and component.xml and not component.children:
                 component.children = in_file_children(component, tree.read(component.xml), tree.label, registry)
-    return ResolvedTree(fmt, components, collector.unknown, ignored)
+    return ResolvedTree(fmt, components, collector.unknown, ignored, resolver.root if fmt == "mdapi" else "")
 
 
 # Where a path belongs: (type, fullName, is_xml, package root, decomposed parent as (type, fullName) or None);
@@ -142,10 +145,14 @@ class PathResolver:
     paths that changed.
     """
 
-    def __init__(self, registry: Registry, fmt: str):
+    def __init__(self, registry: Registry, fmt: str, root: str = ""):
         self.registry = registry
-        self._folder_rules = _SourceFolder if fmt == "source" else _MdapiFolder
+        self.root = root  # a metadata-API tree's package folder ("src" in the Ant layout; "" for the top)
         self._folders: dict[str, tuple[dict, dict, _SourceFolder | _MdapiFolder]] = {}
+        if fmt == "source":
+            self._folder_rules: Callable[[str, Registry], _SourceFolder | _MdapiFolder] = _SourceFolder
+        else:
+            self._folder_rules = lambda folder, registry: _MdapiFolder(folder, registry, root)
 
     def place(self, path: str) -> Placement | None | tuple:
         folder, _, name = path.rpartition("/")
@@ -185,15 +192,21 @@ _ROOT_RULE = _Rule(_ROOT_FILE, None, "", False, "")  # type: ignore[arg-type]
 
 
 class _MdapiFolder:
-    """Metadata-API format: the type's directory is the first folder (``objects/Account.object``)."""
+    """Metadata-API format: the type's directory is the first folder below the package root
+    (``objects/Account.object``, ``src/objects/Account.object``); nothing outside the root is metadata."""
 
-    def __init__(self, folder: str, registry: Registry):
-        self.dirs = folder.split("/") if folder else []
+    def __init__(self, folder: str, registry: Registry, root: str = ""):
+        self.root = root
+        self.outside = bool(root) and folder != root and not folder.startswith(root + "/")
+        below = folder[len(root) + 1:] if root and not self.outside else folder
+        self.dirs = below.split("/") if below and not self.outside else []
         self.candidates = registry.by_directory(self.dirs[0]) if self.dirs else []
         self.folder_prefix = "".join(part + "/" for part in self.dirs[1:])
 
     def rule(self, suffix: str | None, is_meta: bool) -> _Rule | None | tuple:
-        dirs, candidates = self.dirs, self.candidates
+        dirs, candidates, root = self.dirs, self.candidates, self.root
+        if self.outside:
+            return None
         if not dirs:
             return _ROOT_RULE
         if not candidates:
@@ -201,10 +214,10 @@ class _MdapiFolder:
         # a folder's own metadata: reports/Sales-meta.xml
         folder_type = next((t for t in candidates if t.folder_content_type and not t.alias_for), None)
         if is_meta and suffix is None and folder_type is not None:
-            return _Rule(_BASE, folder_type, self.folder_prefix, True, "")
+            return _Rule(_BASE, folder_type, self.folder_prefix, True, root)
         bundle = next((t for t in candidates if t.strategy in BUNDLE_STRATEGIES), None)
         if bundle is not None and len(dirs) > 1:
-            return _Rule(_BUNDLE_FILE, bundle, dirs[1], False, "", xml_prefix=dirs[1] + ".")
+            return _Rule(_BUNDLE_FILE, bundle, dirs[1], False, root, xml_prefix=dirs[1] + ".")
         t = next((t for t in candidates if suffix is not None and t.suffix == suffix and not t.alias_for), None)
         if t is None:
             mixed = next((c for c in candidates if c.strategy in MIXED_STRATEGIES), None)
@@ -212,16 +225,16 @@ class _MdapiFolder:
                 return None
             # documents/Folder/logo.png(-meta.xml): the fullName keeps the file's extension
             if mixed.in_folder:
-                return _Rule(_NAME, mixed, self.folder_prefix, is_meta, "")
+                return _Rule(_NAME, mixed, self.folder_prefix, is_meta, root)
             if len(dirs) > 1:
-                return _Rule(_CONSTANT, mixed, dirs[1].split(".", 1)[0], is_meta, "")
-            return _Rule(_NAME_STEM, mixed, "", is_meta, "")
+                return _Rule(_CONSTANT, mixed, dirs[1].split(".", 1)[0], is_meta, root)
+            return _Rule(_NAME_STEM, mixed, "", is_meta, root)
         is_xml = is_meta if t.has_content_file else True
         if t.in_folder:
-            return _Rule(_BASE, t, self.folder_prefix, is_xml, "")
+            return _Rule(_BASE, t, self.folder_prefix, is_xml, root)
         if t.strategy in MIXED_STRATEGIES and len(dirs) > 1:
-            return _Rule(_CONSTANT, t, dirs[1].split(".", 1)[0], is_xml, "")
-        return _Rule(_BASE, t, "", is_xml, "")
+            return _Rule(_CONSTANT, t, dirs[1].split(".", 1)[0], is_xml, root)
+        return _Rule(_BASE, t, "", is_xml, root)
 
 
 class _SourceFolder:

@@ -2,8 +2,9 @@
 
 A SPEC names one: a path (folder or zip), ``git:REF`` or ``git:REF:PATH`` (read from git objects,
 nothing checked out). A tree that holds an ``sfdx-project.json`` at its root is read through that
-file's package directories, with its presets and ``.forceignore``; any other tree is read whole and
-its format detected.
+file's package directories, with its presets and ``.forceignore``; a tree whose only ``package.xml``
+is one folder down (``src/package.xml``, the Ant migration tool's layout) is read below that folder, in
+metadata-API format; any other tree is read whole and its format detected.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ def open_source(spec: str | Path, project_dir: Path | None = None, with_children
         tree = _SubTree(tree, setup.package_prefixes, focus)
     elif focus is not None:
         tree = _SubTree(tree, ("",), focus)
-    resolved = resolve(tree, setup.registry, setup.format, setup.forceignore, with_children)
+    resolved = resolve(tree, setup.registry, setup.format, setup.forceignore, with_children, root=setup.root)
     return Source(tree, resolved, setup.registry, setup.project)
 
 
@@ -98,6 +99,7 @@ class Setup:
     package_prefixes: tuple[str, ...] | None
     forceignore: ForceIgnore
     format: str | None
+    root: str = ""  # a metadata-API tree's package folder (see mdapi_root)
 
     def reads(self, path: str) -> bool:
         """Whether ``path`` is among the files resolved (in a package directory, not ignored)."""
@@ -131,7 +133,22 @@ def read_setup(tree: FileTree, project_dir: Path | None = None) -> Setup:
     if own_project:
         prefixes = tuple(p.rstrip("/") + "/" if p else "" for p in project.package_directories)
         return Setup(project, registry, prefixes, forceignore, "source")
+    root = mdapi_root(tree.files(), registry)
+    if root:
+        return Setup(project, registry, (root + "/",), forceignore, "mdapi", root)
     return Setup(project, registry, None, forceignore, None)
+
+
+def mdapi_root(files: list[str], registry: Registry) -> str:
+    """The folder a metadata-API tree keeps its metadata in, when its only package.xml is one folder down
+    beside type folders (``src/package.xml`` and ``src/classes/``, as the Ant migration tool and older
+    projects lay it out); "" otherwise."""
+    manifests = [path for path in files if path == "package.xml" or path.endswith("/package.xml")]
+    if len(manifests) != 1 or manifests[0].count("/") != 1:
+        return ""
+    root = manifests[0].split("/", 1)[0]
+    below = {path.split("/", 2)[1] for path in files if path.startswith(root + "/") and path.count("/") >= 2}
+    return root if any(registry.by_directory(folder) for folder in below) else ""
 
 
 def project_in_tree(tree: FileTree) -> SfdxProject:

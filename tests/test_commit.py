@@ -181,6 +181,33 @@ def test_metadata_api_repository_gets_in_file_edits(tmp_path: Path) -> None:
         < obj.index("<fullName>Status__c</fullName>")
 
 
+def test_ant_layout_repository_is_read_and_written_below_src(tmp_path: Path) -> None:
+    """The Ant migration tool's layout: metadata-API files under src/ beside src/package.xml, a README and a
+    build.xml at the top, no sfdx-project.json. Only src/ is metadata; new files go there too."""
+    content = tmp_path / "ant"
+    convert(EXAMPLES / "production" / "force-app", "mdapi", content / "src", EXAMPLES, force=False)
+    (content / "README.md").write_text("# Acme org\n")
+    (content / "build.xml").write_text("<project name=\"acme\"/>\n")
+    repo, _ = make_repo(tmp_path, content)
+    sandbox = tmp_path / "sandbox"
+    shutil.copytree(SANDBOX, sandbox)
+    shutil.copy(SANDBOX / "classes" / "InvoiceService.cls-meta.xml", sandbox / "classes" / "LateFee.cls-meta.xml")
+    (sandbox / "classes" / "LateFee.cls").write_text("public with sharing class LateFee {}\n")
+    result = compare(str(sandbox), "git:main", repo=repo).as_json()
+    assert not [row for row in result["components"] if row["type"] == "Unknown"]  # README, build.xml: not metadata
+    assert result["summary"] == {"new": 5, "changed": 5, "deleted": 1, "identical": 14}
+    code, _, err = run("commit", "--repo", str(repo), "--source", str(sandbox), "--base", "main",
+                       "--branch", "ant", "-m", "late fee", "--select", "CustomField:Invoice__c.Late_Fee__c",
+                       "--select", "Profile:Admin/fieldPermissions:Invoice__c.Late_Fee__c", "--select", "ApexClass:LateFee")
+    assert code == 0, err
+    assert sorted(git(repo, "diff", "--name-only", "main", "ant").split()) == [
+        "src/classes/LateFee.cls", "src/classes/LateFee.cls-meta.xml",
+        "src/objects/Invoice__c.object", "src/profiles/Admin.profile"]
+    for name in ("LateFee.cls", "LateFee.cls-meta.xml"):
+        assert git(repo, "show", f"ant:src/classes/{name}") == (sandbox / "classes" / name).read_text()
+    assert all(line.startswith("+") for line in changed_lines(repo, "ant", "src/objects/Invoice__c.object"))
+
+
 def test_committing_every_change_makes_the_branch_equal_to_the_source(tmp_path: Path) -> None:
     repo, _ = make_repo(tmp_path)
     report = tmp_path / "report.json"

@@ -141,7 +141,7 @@ def commit_selection(request: CommitRequest, comparison: Comparison | None = Non
         raise UsageError("nothing to commit: every selected component is identical on the base branch")
     target = comparison.target
     assert target is not None
-    layout = RepoLayout(target.resolved.format, "", target.project.default_directory)
+    layout = RepoLayout(target.resolved.format, target.resolved.root, target.project.default_directory)
     worktree = Path(tempfile.mkdtemp(prefix="sfhotfix-commit-"))
     try:
         repo.git.worktree("add", "--no-checkout", "--detach", str(worktree), start)

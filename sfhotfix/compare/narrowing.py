@@ -53,7 +53,7 @@ class Placed:
     def of(cls, files: list[str], setup: Setup, fmt: str) -> Placed:
         from ..resolve import PathResolver
 
-        resolver = PathResolver(setup.registry, fmt)
+        resolver = PathResolver(setup.registry, fmt, setup.root)
         place = resolver.place
         owners: list[Key | None] = []
         first: dict[Key, str] = {}
