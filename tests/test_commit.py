@@ -208,6 +208,28 @@ def test_ant_layout_repository_is_read_and_written_below_src(tmp_path: Path) -> 
     assert all(line.startswith("+") for line in changed_lines(repo, "ant", "src/objects/Invoice__c.object"))
 
 
+def test_a_deleted_component_takes_its_in_file_children_with_it(tmp_path: Path) -> None:
+    """Metadata-API format: an object deleted in the sandbox, its fields and list views deleted rows of their own.
+    The object's file goes; removing the children's entries must not write it back."""
+    production_mdapi = tmp_path / "prod-mdapi"
+    convert(EXAMPLES / "production" / "force-app", "mdapi", production_mdapi, EXAMPLES, force=False)
+    repo, _ = make_repo(tmp_path, production_mdapi)
+    sandbox = tmp_path / "sandbox"
+    shutil.copytree(production_mdapi, sandbox)
+    (sandbox / "objects" / "Invoice__c.object").unlink()
+    report = tmp_path / "report.json"
+    code, out, err = run("compare", "--source", str(sandbox), "--target", "git:main", "--repo", str(repo), "--json",
+                         "--types", "CustomObject")
+    assert code == 0, err
+    report.write_text(out)
+    deleted = {row["type"] for row in json.loads(out)["components"] if row["status"] == "deleted"}
+    assert {"CustomObject", "CustomField"} <= deleted
+    code, _, err = run("commit", "--repo", str(repo), "--source", str(sandbox), "--base", "main", "--branch", "gone",
+                       "-m", "drop invoices", "--from-comparison", str(report))
+    assert code == 0, err
+    assert git(repo, "diff", "--name-status", "main", "gone").split() == ["D", "objects/Invoice__c.object"]
+
+
 def test_committing_every_change_makes_the_branch_equal_to_the_source(tmp_path: Path) -> None:
     repo, _ = make_repo(tmp_path)
     report = tmp_path / "report.json"

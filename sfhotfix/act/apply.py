@@ -54,6 +54,8 @@ class Edits:
 
     def finish(self) -> dict[str, bytes | None]:
         for path, document in self.documents.items():
+            if path in self.files and self.files[path] is None:
+                continue  # a component deleted whole takes the entries of its file with it
             self.files[path] = document.to_bytes()
         return self.files
 
