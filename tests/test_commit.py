@@ -264,3 +264,24 @@ def test_layout_referencing_a_missing_field_is_warned(tmp_path: Path) -> None:
     assert code == 0
     assert "references Invoice__c.Late_Fee__c, which the base branch does not have" in err
     assert "Invoice__c.Amount__c" not in err  # a field production has is not warned about
+
+
+@pytest.mark.parametrize("names, expected", [
+    # retrieved from an org: code-point order ('I' < '_')
+    (["Picture_IMG__c", "Picture__c", "Zip__c"], ["Picture_A__c", "Picture_IMG__c", "Picture__c", "Zip__c"]),
+    # written by Salesforce's converter: localeCompare order ('_' before letters)
+    (["Picture__c", "Picture_IMG__c", "Zip__c"], ["Picture__c", "Picture_A__c", "Picture_IMG__c", "Zip__c"]),
+    # neither: after the last
+    (["Zip__c", "Picture__c"], ["Zip__c", "Picture__c", "Picture_A__c"]),
+])
+def test_a_new_entry_goes_where_the_files_order_puts_it(names: list[str], expected: list[str]) -> None:
+    from lxml import etree
+
+    from sfhotfix.act.xmlmerge import insert_entry
+
+    ns = "http://soap.sforce.com/2006/04/metadata"
+    parent = etree.fromstring(f'<CustomObject xmlns="{ns}">'
+                              + "".join(f"<fields><fullName>{n}</fullName></fields>" for n in names) + "</CustomObject>")
+    entry = etree.fromstring(f'<fields xmlns="{ns}"><fullName>Picture_A__c</fullName></fields>')
+    insert_entry(parent, "fields", entry, ("fullName",), ["fields"])
+    assert [f.findtext(f"{{{ns}}}fullName") for f in parent] == expected

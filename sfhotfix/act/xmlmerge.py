@@ -14,6 +14,7 @@ from bisect import bisect_right
 
 from lxml import etree
 
+from ..collation import sort_key
 from ..compare.xmldiff import TypeFacts, entry_key, grouped, local, plain
 
 
@@ -149,14 +150,22 @@ def adopt(source: etree._Element, parent: etree._Element, tag: str) -> etree._El
 
 def insert_entry(parent: etree._Element, tag: str, source_entry: etree._Element, key: tuple[str, ...],
                  order: list[str]) -> etree._Element:
-    """Insert a keyed entry in its key's code-point order among the parent's entries of that tag."""
+    """Insert a keyed entry in its key's order among the parent's entries of that tag: code-point order, as
+    the Metadata API retrieves them, or where the file follows it, the order Salesforce's converter writes
+    (``collation.sort_key``); after the last entry in a file that follows neither."""
     new = adopt(source_entry, parent, tag)
     siblings = [c for c in parent if isinstance(c.tag, str) and local(c) == tag]
     if not siblings:
         _insert_at_tag_position(parent, tag, new, order)
         return new
     keys = [entry_key(s, key) for s in siblings]
-    position = bisect_right(keys, entry_key(new, key)) if keys == sorted(keys) else len(keys)
+    collated = [sort_key(k) for k in keys]
+    if keys == sorted(keys):
+        position = bisect_right(keys, entry_key(new, key))
+    elif collated == sorted(collated):
+        position = bisect_right(collated, sort_key(entry_key(new, key)))
+    else:
+        position = len(keys)
     if position == 0:
         siblings[0].addprevious(new)
     else:
