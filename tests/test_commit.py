@@ -172,8 +172,9 @@ def test_metadata_api_repository_gets_in_file_edits(tmp_path: Path) -> None:
                        "--branch", "m", "-m", "late fee", "--select", "CustomField:Invoice__c.Late_Fee__c",
                        "--select", "Profile:Admin/fieldPermissions:Invoice__c.Late_Fee__c")
     assert code == 0, err
-    assert sorted(git(repo, "diff", "--name-only", "main", "m").split()) == ["objects/Invoice__c.object",
+    assert sorted(git(repo, "diff", "--name-only", "main", "m").split()) == ["objects/Invoice__c.object", "package.xml",
                                                                             "profiles/Admin.profile"]
+    assert changed_lines(repo, "m", "package.xml") == ["+        <members>Invoice__c.Late_Fee__c</members>"]
     lines = changed_lines(repo, "m", "objects/Invoice__c.object")
     assert all(line.startswith("+") for line in lines) and "+        <fullName>Late_Fee__c</fullName>" in lines
     obj = git(repo, "show", "m:objects/Invoice__c.object")
@@ -202,7 +203,9 @@ def test_ant_layout_repository_is_read_and_written_below_src(tmp_path: Path) -> 
     assert code == 0, err
     assert sorted(git(repo, "diff", "--name-only", "main", "ant").split()) == [
         "src/classes/LateFee.cls", "src/classes/LateFee.cls-meta.xml",
-        "src/objects/Invoice__c.object", "src/profiles/Admin.profile"]
+        "src/objects/Invoice__c.object", "src/package.xml", "src/profiles/Admin.profile"]
+    assert changed_lines(repo, "ant", "src/package.xml") == [
+        "+        <members>LateFee</members>", "+        <members>Invoice__c.Late_Fee__c</members>"]
     for name in ("LateFee.cls", "LateFee.cls-meta.xml"):
         assert git(repo, "show", f"ant:src/classes/{name}") == (sandbox / "classes" / name).read_text()
     assert all(line.startswith("+") for line in changed_lines(repo, "ant", "src/objects/Invoice__c.object"))
@@ -227,7 +230,32 @@ def test_a_deleted_component_takes_its_in_file_children_with_it(tmp_path: Path) 
     code, _, err = run("commit", "--repo", str(repo), "--source", str(sandbox), "--base", "main", "--branch", "gone",
                        "-m", "drop invoices", "--from-comparison", str(report))
     assert code == 0, err
-    assert git(repo, "diff", "--name-status", "main", "gone").split() == ["D", "objects/Invoice__c.object"]
+    assert git(repo, "diff", "--name-status", "main", "gone").split() == ["D", "objects/Invoice__c.object",
+                                                                         "M", "package.xml"]
+    from sfhotfix.formats.manifest import read_manifest
+
+    before, _ = read_manifest(git(repo, "show", "main:package.xml").encode(), "main")
+    after, _ = read_manifest(git(repo, "show", "gone:package.xml").encode(), "gone")
+    # the object and its fields, list views and rule unlisted; the tab (not deleted) still there
+    assert {t: m for t, m in before.items() if t not in ("CustomObject", "CustomField", "ListView", "ValidationRule")} \
+        == after
+    assert after["CustomTab"] == ["Invoice__c"]
+
+
+def test_a_hand_kept_manifest_is_left_with_a_warning(tmp_path: Path) -> None:
+    """A package.xml not written as a retrieve writes it (a packaged org's <fullName>, a wildcard order…) is its
+    owner's: untouched, and the commit says so."""
+    production_mdapi = tmp_path / "prod-mdapi"
+    convert(EXAMPLES / "production" / "force-app", "mdapi", production_mdapi, EXAMPLES, force=False)
+    manifest = production_mdapi / "package.xml"
+    manifest.write_text(manifest.read_text().replace("<types>", "<fullName>Acme</fullName>\n    <types>", 1))
+    repo, _ = make_repo(tmp_path, production_mdapi)
+    code, out, err = run("commit", "--repo", str(repo), "--source", str(SANDBOX), "--base", "main", "--branch", "h",
+                         "-m", "late fee", "--select", "CustomField:Invoice__c.Late_Fee__c", "--json")
+    assert code == 0, err
+    assert git(repo, "diff", "--name-only", "main", "h").split() == ["objects/Invoice__c.object"]
+    assert json.loads(out)["warnings"] == [
+        "package.xml: not written as a retrieve writes it, so not updated; check that it lists the new components"]
 
 
 def test_committing_every_change_makes_the_branch_equal_to_the_source(tmp_path: Path) -> None:

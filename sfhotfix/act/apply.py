@@ -6,6 +6,8 @@ file is replaced, a new component's files are written as Salesforce's converter 
 the repository's format, a child or subcomponent that lives inside a shared file (a field in a
 metadata-API object, a label, a workflow alert, one field permission of a profile) is inserted,
 updated or removed there alone, and a deleted component is removed and listed for destructive changes.
+A metadata-API repository's package.xml gains the new members and loses the deleted ones, as a retrieve of
+the branch would list them.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ..compare.xmldiff import entry_key, local
 from ..components import Component, ResolvedTree
 from ..errors import UsageError
 from ..formats.convert import SOURCE_ROOT, to_mdapi, to_source
+from ..formats.manifest import SLASHED_FOLDERS, build_manifest, read_manifest
 from ..registry import MetadataType
 from ..sources import Source
 from ..xmlio import XmlDocument, parse
@@ -228,6 +231,46 @@ class Applier:
             insert_entry(root, section, s_entry, key, order)
         else:
             sync(b_entry, s_entry, facts, section)
+
+
+def keep_manifest(applier: Applier, rows: list[Row]) -> str | None:
+    """List the new components in a metadata-API repository's package.xml and drop the deleted ones; a
+    warning instead where the file is not as a retrieve writes it (hand-kept: left to its owner).
+
+    A type the manifest holds with ``*`` needs nothing. A child type (CustomField, CustomLabel) is listed only
+    where the manifest lists that type already; otherwise its parent's member brings it.
+    """
+    layout, base = applier.layout, applier.base
+    path = f"{layout.root}/package.xml" if layout.root else "package.xml"
+    holds = getattr(base.tree, "holds", None)  # a git tree knows its every file, whatever the listing was narrowed to
+    if layout.format != "mdapi" or not (holds(path) if holds else path in base.tree.files()):
+        return None
+    data = base.tree.read(path)
+    listed, version = read_manifest(data, path)
+    members = {type_name: set(names) for type_name, names in listed.items()}
+    if version is None or build_manifest(members, version) != data:
+        return f"{path}: not written as a retrieve writes it, so not updated; check that it lists the new components"
+    for row in rows:
+        t = base.registry.find(row.type) or applier.source.registry.find(row.type)
+        if t is None or not t.addressable or row.status not in ("new", "deleted"):
+            continue  # subcomponents (Profile.fieldPermissions) and unknown files have no member
+        type_name = t.folder_content_type or t.name
+        name = f"{row.full_name}/" if t.name in SLASHED_FOLDERS else row.full_name
+        names = members.get(type_name)
+        if names is not None and "*" in names or names is None and t.parent is not None:
+            continue
+        if row.status == "new":
+            members.setdefault(type_name, set()).add(name)
+            continue
+        if names is not None:
+            names.discard(name)
+        for child in base.registry.children_of(t):  # a deleted object's fields go with it
+            if child.name in members and not child.ignore_parent_name:
+                members[child.name] = {n for n in members[child.name] if not n.startswith(f"{row.full_name}.")}
+    updated = build_manifest(members, version)
+    if updated != data:
+        applier.edits.files[applier.repo_path(path)] = updated
+    return None
 
 
 def _entry(root: etree._Element, section: str, key: tuple[str, ...], name: str) -> etree._Element | None:

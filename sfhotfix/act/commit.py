@@ -20,7 +20,7 @@ from ..compare import Comparison, compare
 from ..compare.engine import Row
 from ..errors import SfhotfixError, UsageError
 from ..output import checked_relative
-from .apply import Applier, RepoLayout
+from .apply import Applier, RepoLayout, keep_manifest
 from .selection import focus, missing_references, read_selectors, related_rows, select_rows
 
 ZERO = "0" * 40
@@ -150,6 +150,9 @@ def commit_selection(request: CommitRequest, comparison: Comparison | None = Non
         applier = Applier(comparison, layout)
         for row in _parents_first(rows):
             applier.apply(row)
+        manifest_warning = keep_manifest(applier, rows)
+        if manifest_warning:
+            warnings.append(manifest_warning)
         written, removed = _write(worktree, applier.edits.finish(), target.tree)
         changed = sorted(written + removed)
         if not changed:
