@@ -318,3 +318,31 @@ def test_properties(tmp_path_factory, a: dict, b: dict, seed: int) -> None:
     assert {k: swap[v] for k, v in forward.items()} == backward
     expected_new = {f for f in a["fields"] if f not in b["fields"]}
     assert {s.rsplit(":", 1)[1] for s, v in forward.items() if v == "new" and "fieldPermissions" in s} == expected_new
+
+
+def test_line_endings_a_bom_and_comments_mean_nothing(tmp_path: Path) -> None:
+    """A Windows checkout (CRLF), a byte-order mark and an XML comment are no change; a changed line in the
+    same CRLF file is, and binary content is compared byte for byte."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    shutil.copytree(EXAMPLE / "hotfix-sandbox", a)
+    shutil.copytree(EXAMPLE / "hotfix-sandbox", b)
+    crlf = lambda path: path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))  # noqa: E731
+    crlf(b / "objects" / "Invoice__c.object")
+    crlf(b / "classes" / "InvoiceService.cls")
+    profile = b / "profiles" / "Admin.profile"
+    profile.write_bytes(b"\xef\xbb\xbf" + profile.read_bytes())
+    layout = next((b / "layouts").iterdir())
+    layout.write_text(layout.read_text().replace("<layoutSections>", "<!-- reviewed --><layoutSections>", 1))
+    assert compare(str(b), str(a)).as_json()["summary"]["changed"] == 0
+    service = b / "classes" / "InvoiceService.cls"
+    service.write_bytes(service.read_bytes().replace(b"{\r\n", b"{ // hotfix\r\n", 1))
+    (a / "staticresources").mkdir()
+    (b / "staticresources").mkdir()
+    for side, data in ((a, b"\x00\x01line\n"), (b, b"\x00\x01line\r\n")):
+        (side / "staticresources" / "blob.resource").write_bytes(data)
+        (side / "staticresources" / "blob.resource-meta.xml").write_text(
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<StaticResource xmlns="{NS}">\n'
+            "    <cacheControl>Private</cacheControl>\n    <contentType>application/octet-stream</contentType>\n"
+            "</StaticResource>\n")
+    changed = {r.selector for r in compare(str(b), str(a)).rows if r.status == "changed"}
+    assert changed == {"ApexClass:InvoiceService", "StaticResource:blob"}

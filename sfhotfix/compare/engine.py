@@ -143,10 +143,21 @@ def _content_diffs(s: Unit, t: Unit) -> dict[str, str]:
     for name in sorted(set(s.content) | set(t.content)):
         s_data = s.content[name]() if name in s.content else None
         t_data = t.content[name]() if name in t.content else None
-        if s_data == t_data:
+        if s_data == t_data or _same_text(s_data, t_data):
             continue
         diffs[name] = _line_diff(name, t_data, s_data)
     return diffs
+
+
+def _same_text(a: bytes | None, b: bytes | None) -> bool:
+    """Two texts that differ only in line endings (CRLF from a Windows checkout, LF from the org): the same
+    source to Salesforce. Binary content (a NUL byte, or not UTF-8) is compared byte for byte."""
+    if a is None or b is None or b"\r" not in a + b or b"\0" in a or b"\0" in b:
+        return False
+    try:
+        return a.decode("utf-8").replace("\r\n", "\n") == b.decode("utf-8").replace("\r\n", "\n")
+    except UnicodeDecodeError:
+        return False
 
 
 def _line_diff(name: str, target: bytes | None, source: bytes | None) -> str:
