@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from conftest import ORG_CASSETTES
 from sfhotfix.act.selection import read_selectors
 from sfhotfix.cli import main
+from sfhotfix.formats.manifest import read_manifest
 from sfhotfix.inventory import convert
 from sfhotfix.org import connect
 from sfhotfix.org.auth import Credentials
@@ -228,9 +229,12 @@ def test_retrieve_only_what_changed(recorded_org, tmp_path: Path) -> None:
                          str(tmp_path / "out"), "--json", *FAST)
     assert code == 0, err
     files = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*") if p.is_file())
-    assert files == ["classes/InvoiceService.cls", "classes/InvoiceService.cls-meta.xml"]
+    assert files == ["classes/InvoiceService.cls", "classes/InvoiceService.cls-meta.xml", "package.xml"]
     assert "hotfix: late fees rounded" in (tmp_path / "out" / "classes" / "InvoiceService.cls").read_text()
-    assert "ApexClass:InvoiceServiceTest: deleted in the org" in err and json.loads(out)["files"] == 2
+    # one manifest for what came back, so that the folder deploys as it is (sf project deploy start --metadata-dir)
+    members, version = read_manifest((tmp_path / "out" / "package.xml").read_bytes(), "package.xml")
+    assert members == {"ApexClass": ["InvoiceService"]} and version
+    assert "ApexClass:InvoiceServiceTest: deleted in the org" in err and json.loads(out)["files"] == 3
 
 
 def test_changes_of_an_org_without_source_tracking_is_a_one_line_error(recorded_org) -> None:

@@ -9,7 +9,7 @@ from typing import Callable
 
 from ..errors import UsageError
 from ..formats.convert import to_source
-from ..formats.manifest import read_manifest
+from ..formats.manifest import build_manifest, manifest_members, read_manifest
 from ..output import ensure_writable, write_files
 from ..project import load_project
 from ..registry import load_registry
@@ -93,16 +93,20 @@ def retrieve_to_folder(target_org: str | None, types: list[str] | None, manifest
         members = members_to_retrieve(api, types, manifest)
     with tempfile.TemporaryDirectory(prefix="sfhotfix-retrieve-") as work:
         outcome = retrieve(api, members, registry, Path(work), parallel=parallel, polling=polling, progress=progress)
-        files = _output_files(outcome, fmt, registry)
+        files = _output_files(outcome, fmt, registry, api.client.api_version)
         written = write_files(output_dir, files)
     return RetrieveReport(output_dir, len(written), len(outcome.chunks), notes + outcome.warnings, outcome.seconds)
 
 
-def _output_files(outcome: RetrieveOutcome, fmt: str, registry) -> dict[str, bytes | Path]:
+def _output_files(outcome: RetrieveOutcome, fmt: str, registry, api_version: str) -> dict[str, bytes | Path]:
+    """The files written into the output folder: the converter's, or the retrieved ones copied with one
+    package.xml for all the chunks (each chunk's own manifest names only its members)."""
     tree = FolderTree(outcome.folder)
+    resolved = resolve(tree, registry, "mdapi", with_children=fmt == "mdapi")
     if fmt == "mdapi":
-        return {path: tree.local_path(path) for path in tree.files()}  # copied, not read into memory
-    resolved = resolve(tree, registry, "mdapi", with_children=False)
+        files: dict[str, bytes | Path] = {path: tree.local_path(path) for path in tree.files()}  # not read into memory
+        files["package.xml"] = build_manifest(manifest_members(resolved.components, registry, tree), api_version)
+        return files
     return to_source(resolved, tree, registry).files
 
 
