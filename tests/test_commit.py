@@ -313,3 +313,26 @@ def test_a_new_entry_goes_where_the_files_order_puts_it(names: list[str], expect
     entry = etree.fromstring(f'<fields xmlns="{ns}"><fullName>Picture_A__c</fullName></fields>')
     insert_entry(parent, "fields", entry, ("fullName",), ["fields"])
     assert [f.findtext(f"{{{ns}}}fullName") for f in parent] == expected
+
+
+def test_a_new_child_goes_beside_its_parent_in_another_package_directory(tmp_path: Path) -> None:
+    """Two package directories, the object in the second (not the default): its new field goes beside it, as
+    the converter merges a child into the parent it finds; a new class goes to the default directory."""
+    content = tmp_path / "two-packages"
+    shutil.copytree(EXAMPLES / "production", content)
+    project = json.loads((EXAMPLES / "sfdx-project.json").read_text())
+    project["packageDirectories"] = [{"path": "force-app", "default": True}, {"path": "billing"}]
+    (content / "sfdx-project.json").write_text(json.dumps(project, indent=2))
+    (content / "billing" / "main" / "default").mkdir(parents=True)
+    shutil.move(content / "force-app" / "main" / "default" / "objects", content / "billing" / "main" / "default")
+    repo, _ = make_repo(tmp_path, content)
+    sandbox = tmp_path / "sandbox"
+    shutil.copytree(SANDBOX, sandbox)
+    shutil.copy(SANDBOX / "classes" / "InvoiceService.cls-meta.xml", sandbox / "classes" / "LateFee.cls-meta.xml")
+    (sandbox / "classes" / "LateFee.cls").write_text("public with sharing class LateFee {}\n")
+    code, _, err = run("commit", "--repo", str(repo), "--source", str(sandbox), "--base", "main", "--branch", "two",
+                       "-m", "late fee", "--select", "CustomField:Invoice__c.Late_Fee__c", "--select", "ApexClass:LateFee")
+    assert code == 0, err
+    assert sorted(git(repo, "diff", "--name-only", "main", "two").split()) == [
+        "billing/main/default/objects/Invoice__c/fields/Late_Fee__c.field-meta.xml",
+        "force-app/main/default/classes/LateFee.cls", "force-app/main/default/classes/LateFee.cls-meta.xml"]

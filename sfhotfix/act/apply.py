@@ -166,7 +166,18 @@ class Applier:
             self._insert_child(s)
             return
         for path, data in self._converted_files(s).items():
-            self.edits.files[self.layout.new_path(path)] = data
+            self.edits.files[self._new_path(s, path)] = data
+
+    def _new_path(self, s: Unit, converted: str) -> str:
+        """Where a new file goes: a decomposed child beside its parent where the base has the parent (in
+        whichever package directory holds it, as the converter merges a child into an existing parent);
+        anything else where the layout puts new files."""
+        parent = self.base_unit(s.parent) if s.parent is not None else None
+        root = parent.component.package_root if parent is not None and parent.component is not None else ""
+        prefix = f"{SOURCE_ROOT}/"
+        if self.layout.format == "source" and root and converted.startswith(prefix):
+            return f"{root}/{converted[len(prefix):]}"
+        return self.layout.new_path(converted)
 
     def _lives_in_parent_file(self, t: MetadataType) -> bool:
         """Whether a child type's components sit inside the parent's file in this repository."""
