@@ -245,3 +245,13 @@ def test_changes_of_an_org_without_source_tracking_is_a_one_line_error(recorded_
     assert "does not track source changes" in err
     code, _, err = run("changes", "--since", "May 1st")
     assert code == 2 and "is no date" in err
+
+
+def test_an_ant_layout_folder_deploys_from_its_src(tmp_path: Path) -> None:
+    """The deploy zip of an Ant-layout repository holds the package folder's files at its top, as src/ alone."""
+    from sfhotfix.org.deploy import deploy_files
+
+    convert(EXAMPLES / "production" / "force-app", "mdapi", tmp_path / "src", EXAMPLES, force=False)
+    (tmp_path / "README.md").write_text("# Acme org\n")
+    whole, src = deploy_files(tmp_path), deploy_files(tmp_path / "src")
+    assert whole == src and "classes/InvoiceService.cls" in whole and "README.md" not in whole
