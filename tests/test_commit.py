@@ -336,4 +336,3 @@ def test_a_new_child_goes_beside_its_parent_in_another_package_directory(tmp_pat
     assert sorted(git(repo, "diff", "--name-only", "main", "two").split()) == [
         "billing/main/default/objects/Invoice__c/fields/Late_Fee__c.field-meta.xml",
         "force-app/main/default/classes/LateFee.cls", "force-app/main/default/classes/LateFee.cls-meta.xml"]
-
