@@ -165,3 +165,16 @@ def test_line_level_rewrite_of_labels_equals_the_exact_path(realdata: Path, tmp_
             taken += 1
             assert quick == sdr_xml.build(sdr_xml.parse(data, str(path))), path
     assert taken >= 2 and fast_split.rewrite(odd.read_bytes(), t) is None
+
+
+def test_an_ant_layout_folder_converts_as_its_src(tmp_path: Path) -> None:
+    """A folder with src/package.xml beside type folders (the Ant layout) converts as src/ alone would."""
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    ant = tmp_path / "ant"
+    shutil.copytree(examples / "hotfix-sandbox", ant / "src")
+    (ant / "README.md").write_text("# Acme org\n")
+    convert(ant, "source", tmp_path / "whole", examples, force=False)
+    convert(ant / "src", "source", tmp_path / "src-only", examples, force=False)
+    whole = {p.relative_to(tmp_path / "whole"): p.read_bytes() for p in (tmp_path / "whole").rglob("*") if p.is_file()}
+    alone = {p.relative_to(tmp_path / "src-only"): p.read_bytes() for p in (tmp_path / "src-only").rglob("*") if p.is_file()}
+    assert whole == alone and len(whole) >= 20

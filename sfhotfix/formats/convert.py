@@ -73,6 +73,12 @@ def to_source(resolved: ResolvedTree, tree: FileTree, registry: Registry) -> Out
 
 def _component_to_source(component: Component, tree: FileTree, registry: Registry, out: Output) -> None:
     t = component.type
+    cut = len(component.package_root) + 1 if component.package_root else 0  # the Ant layout's src/
+
+    def below(path: str) -> str:
+        """A file's path below the package folder, where the converter places it under main/default."""
+        return f"{SOURCE_ROOT}/{path[cut:]}"
+
     if t.strategy == "decomposed" and component.xml:
         _decompose(component, tree.read(component.xml), tree.label, registry, out)
     elif t.transformer == "nonDecomposed" and component.xml:
@@ -80,26 +86,26 @@ def _component_to_source(component: Component, tree: FileTree, registry: Registr
         quick = fast_split.rewrite(data, t)
         if quick is None:
             quick = sdr_xml.build(sdr_xml.parse(data, f"{tree.label}/{component.xml}"))
-        out.add(f"{SOURCE_ROOT}/{component.xml}{META_SUFFIX}", quick)
+        out.add(below(component.xml) + META_SUFFIX, quick)
     elif t.strategy == "staticResource":
         _static_resource_to_source(component, tree, out)
     elif t.strategy == "mixedContent" and t.in_folder:
         for path in component.content:
-            out.copy(f"{SOURCE_ROOT}/{path}", tree, path)
+            out.copy(below(path), tree, path)
         if component.xml:
             stem = component.xml[: -len(META_SUFFIX)]
             base = stem.rsplit(".", 1)[0] if "." in stem.rsplit("/", 1)[-1] else stem
-            out.copy(f"{SOURCE_ROOT}/{base}.{t.suffix}{META_SUFFIX}", tree, component.xml)
+            out.copy(below(f"{base}.{t.suffix}{META_SUFFIX}"), tree, component.xml)
     elif t.folder_content_type and component.xml:
         stem = component.xml[: -len(META_SUFFIX)]
-        out.copy(f"{SOURCE_ROOT}/{stem}.{t.suffix}{META_SUFFIX}", tree, component.xml)
+        out.copy(below(f"{stem}.{t.suffix}{META_SUFFIX}"), tree, component.xml)
     elif t.has_content_file or t.strategy in ("bundle", "digitalExperience", "uiBundle", "mixedContent"):
         for path in component.files:
-            out.copy(f"{SOURCE_ROOT}/{path}", tree, path)
+            out.copy(below(path), tree, path)
     else:
         for path in component.files:
             target = path if path.endswith(META_SUFFIX) else path + META_SUFFIX
-            out.copy(f"{SOURCE_ROOT}/{target}", tree, path)
+            out.copy(below(target), tree, path)
 
 
 def _decompose(component: Component, data: bytes, label: str, registry: Registry, out: Output) -> None:
