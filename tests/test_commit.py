@@ -258,14 +258,20 @@ def test_a_hand_kept_manifest_is_left_with_a_warning(tmp_path: Path) -> None:
         "package.xml: not written as a retrieve writes it, so not updated; check that it lists the new components"]
 
 
-def test_committing_every_change_makes_the_branch_equal_to_the_source(tmp_path: Path) -> None:
-    repo, _ = make_repo(tmp_path)
-    report = tmp_path / "report.json"
-    code, out, _ = run("compare", "--source", str(SANDBOX), "--target", "git:main", "--repo", str(repo), "--json")
+def commit_everything(repo: Path, source: Path, tmp_path: Path, branch: str) -> None:
+    """Compare ``source`` with main, then commit every row of the report to ``branch``."""
+    report = tmp_path / f"{branch}-report.json"
+    code, out, err = run("compare", "--source", str(source), "--target", "git:main", "--repo", str(repo), "--json")
+    assert code == 0, err
     report.write_text(out)
-    code, _, err = run("commit", "--repo", str(repo), "--source", str(SANDBOX), "--base", "main", "--branch", "all",
+    code, _, err = run("commit", "--repo", str(repo), "--source", str(source), "--base", "main", "--branch", branch,
                        "-m", "everything", "--from-comparison", str(report))
     assert code == 0, err
+
+
+def test_committing_every_change_makes_the_branch_equal_to_the_source(tmp_path: Path) -> None:
+    repo, _ = make_repo(tmp_path)
+    commit_everything(repo, SANDBOX, tmp_path, "all")
     after = compare(str(SANDBOX), "git:all", repo=repo).as_json()["summary"]
     assert after["new"] == after["changed"] == after["deleted"] == 0
 
@@ -336,3 +342,45 @@ def test_a_new_child_goes_beside_its_parent_in_another_package_directory(tmp_pat
     assert sorted(git(repo, "diff", "--name-only", "main", "two").split()) == [
         "billing/main/default/objects/Invoice__c/fields/Late_Fee__c.field-meta.xml",
         "force-app/main/default/classes/LateFee.cls", "force-app/main/default/classes/LateFee.cls-meta.xml"]
+
+
+def test_bundles_and_a_folder_static_resource_are_committed_file_by_file(tmp_path: Path) -> None:
+    """An LWC bundle changed (a file edited, one added, one removed), one new, one deleted, and a static resource
+    kept as a folder with a file added: committing every row makes the branch's files the sandbox's."""
+    ns = 'xmlns="http://soap.sforce.com/2006/04/metadata"'
+
+    def bundle(root: Path, name: str) -> None:
+        folder = root / "lwc" / name
+        folder.mkdir(parents=True)
+        (folder / f"{name}.js").write_text(f"export default class {name} {{}}\n")
+        (folder / f"{name}.html").write_text("<template><p>hi</p></template>\n")
+        (folder / f"{name}.js-meta.xml").write_text(
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<LightningComponentBundle {ns}>\n    <apiVersion>62.0</apiVersion>\n'
+            "    <isExposed>false</isExposed>\n</LightningComponentBundle>\n")
+
+    production = tmp_path / "production"
+    shutil.copytree(EXAMPLES / "production", production)
+    default = production / "force-app" / "main" / "default"
+    bundle(default, "invoiceCard")
+    bundle(default, "oldCard")
+    (default / "staticresources" / "brand").mkdir(parents=True)
+    (default / "staticresources" / "brand" / "style.css").write_text("a{}\n")
+    (default / "staticresources" / "brand.resource-meta.xml").write_text(
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<StaticResource {ns}>\n    <cacheControl>Public</cacheControl>\n'
+        "    <contentType>application/zip</contentType>\n</StaticResource>\n")
+    repo, _ = make_repo(tmp_path, production)
+    sandbox = tmp_path / "sandbox"
+    shutil.copytree(production, sandbox)
+    changed = sandbox / "force-app" / "main" / "default"
+    (changed / "lwc" / "invoiceCard" / "invoiceCard.js").write_text("export default class invoiceCard { late = true; }\n")
+    (changed / "lwc" / "invoiceCard" / "invoiceCard.css").write_text(".late{color:red}\n")
+    (changed / "lwc" / "invoiceCard" / "invoiceCard.html").unlink()
+    shutil.rmtree(changed / "lwc" / "oldCard")
+    bundle(changed, "lateFeeBanner")
+    (changed / "staticresources" / "brand" / "extra.txt").write_text("x\n")
+    commit_everything(repo, sandbox, tmp_path, "ui")
+    branch = {path: git(repo, "show", f"ui:{path}") for path in git(repo, "ls-tree", "-r", "--name-only", "ui").split()
+              if path.startswith("force-app/main/default/lwc/") or "staticresources" in path}
+    expected = {p.relative_to(sandbox).as_posix(): p.read_text() for p in sandbox.rglob("*")
+                if p.is_file() and ("/lwc/" in p.as_posix() or "staticresources" in p.as_posix())}
+    assert branch == expected
