@@ -19,7 +19,7 @@ from .errors import UsageError
 from .forceignore import ForceIgnore
 from .project import PROJECT_FILE, SfdxProject, load_project
 from .registry import Registry, load_registry
-from .resolve import resolve
+from .resolve import detect_format, resolve
 
 if TYPE_CHECKING:
     from .tree import FileTree
@@ -81,11 +81,14 @@ def open_source(spec: str | Path, project_dir: Path | None = None, with_children
         return _open_org(str(spec)[4:], project_dir, org_types or [])
     tree = open_tree_spec(str(spec), repo)
     setup = read_setup(tree, project_dir)
+    fmt = setup.format
+    if fmt is None and focus is not None:  # the format is the whole tree's, not that of the few files in focus
+        fmt = detect_format(setup.read_files(tree.files()), setup.registry)
     if setup.package_prefixes is not None:
         tree = _SubTree(tree, setup.package_prefixes, focus)
     elif focus is not None:
         tree = _SubTree(tree, ("",), focus)
-    resolved = resolve(tree, setup.registry, setup.format, setup.forceignore, with_children, root=setup.root)
+    resolved = resolve(tree, setup.registry, fmt, setup.forceignore, with_children, root=setup.root)
     return Source(tree, resolved, setup.registry, setup.project)
 
 

@@ -384,3 +384,48 @@ def test_bundles_and_a_folder_static_resource_are_committed_file_by_file(tmp_pat
     expected = {p.relative_to(sandbox).as_posix(): p.read_text() for p in sandbox.rglob("*")
                 if p.is_file() and ("/lwc/" in p.as_posix() or "staticresources" in p.as_posix())}
     assert branch == expected
+
+
+def test_a_static_resource_crosses_formats_as_a_zip_or_a_folder(tmp_path: Path) -> None:
+    """A zip static resource is a folder in source format and one .resource file in metadata-API format: the same
+    files compare identical, a changed one shows by its name in the folder, and committing it into the
+    metadata-API repository writes the .resource zip again. A selection of content-file types only (a class) is
+    placed by the repository's format, not by the few files in focus."""
+    import io
+    import zipfile
+
+    ns = 'xmlns="http://soap.sforce.com/2006/04/metadata"'
+    project = tmp_path / "project"
+    shutil.copytree(EXAMPLES / "production", project)
+    resources = project / "force-app" / "main" / "default" / "staticresources"
+    (resources / "brand").mkdir(parents=True)
+    (resources / "brand" / "style.css").write_text("a{}\n")
+    (resources / "brand" / "logo.svg").write_text("<svg/>\n")
+    (resources / "brand.resource-meta.xml").write_text(
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<StaticResource {ns}>\n    <cacheControl>Public</cacheControl>\n'
+        "    <contentType>application/zip</contentType>\n</StaticResource>\n")
+    production_mdapi = tmp_path / "prod-mdapi"
+    convert(project / "force-app", "mdapi", production_mdapi, project, force=False)
+    repo, _ = make_repo(tmp_path, production_mdapi)
+    assert compare(str(project), "git:main", repo=repo).as_json()["summary"]["changed"] == 0
+    (resources / "brand" / "style.css").write_text("a{color:blue}\n")
+    classes = project / "force-app" / "main" / "default" / "classes"
+    shutil.copy(classes / "InvoiceService.cls-meta.xml", classes / "LateFee.cls-meta.xml")
+    (classes / "LateFee.cls").write_text("public with sharing class LateFee {}\n")
+    rows = [row for row in compare(str(project), "git:main", repo=repo).rows if row.status != "identical"]
+    assert [(row.selector, row.status, sorted(row.diffs)) for row in rows] == [
+        ("ApexClass:LateFee", "new", []), ("StaticResource:brand", "changed", ["brand/style.css"])]
+    code, _, err = run("commit", "--repo", str(repo), "--source", str(project), "--base", "main", "--branch", "sr",
+                       "-m", "brand", "--select", "StaticResource:brand", "--select", "ApexClass:LateFee")
+    assert code == 0, err
+    assert sorted(git(repo, "diff", "--name-only", "main", "sr").split()) == [
+        "classes/LateFee.cls", "classes/LateFee.cls-meta.xml", "package.xml", "staticresources/brand.resource"]
+    data = subprocess.run(["git", "-C", str(repo), "show", "sr:staticresources/brand.resource"], capture_output=True,
+                          check=True).stdout
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert {name: archive.read(name) for name in archive.namelist()} == {
+            "style.css": b"a{color:blue}\n", "logo.svg": b"<svg/>\n"}
+    code, _, err = run("commit", "--repo", str(repo), "--source", str(project), "--base", "main", "--branch", "brand",
+                       "-m", "brand", "--select", "StaticResource:brand")
+    assert code == 0, err
+    assert git(repo, "diff", "--name-only", "main", "brand").split() == ["staticresources/brand.resource"]

@@ -107,6 +107,9 @@ class Applier:
     def _apply_changed(self, row: Row) -> None:
         s, t = self.source_unit((row.type, row.full_name)), self.base_unit((row.type, row.full_name))
         assert s is not None and t is not None
+        if t.type is not None and t.type.strategy == "staticResource":
+            self._replace(s, t)  # a zip in one format is a folder in the other: its files are written anew
+            return
         if s.xml is not None and t.xml is not None:
             base_el = self._base_element(t)
             facts = facts_of(t.type)
@@ -125,6 +128,13 @@ class Applier:
         if found is None:
             raise UsageError(f"{t.type_name}:{t.full_name}: not found in {path} on the base branch")
         return found
+
+    def _replace(self, s: Unit, t: Unit) -> None:
+        """The base's files of the unit removed, and the source's written as the converter writes them."""
+        for path in t.files:
+            self.edits.files[self.repo_path(path)] = None
+        for path, data in self._converted_files(s).items():
+            self.edits.files[self._new_path(s, path)] = data
 
     def _apply_content(self, s: Unit, t: Unit) -> None:
         base_paths = {self._content_name(p, t): p for p in (t.component.content if t.component else [])}

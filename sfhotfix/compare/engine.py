@@ -17,7 +17,7 @@ from typing import Iterable
 from lxml import etree
 
 from . import STATUSES
-from .units import UNKNOWN, Unit, canonical_text, facts_of, xml_text
+from .units import UNKNOWN, Unit, canonical_text, comparable_content, facts_of, xml_text
 from .window import children_touching, differing_lines
 from .xmldiff import Change, TypeFacts, diff_elements, grouped, keyed_entries, local, plain
 
@@ -140,9 +140,10 @@ def _text(unit: Unit | None) -> str | None:
 
 def _content_diffs(s: Unit, t: Unit) -> dict[str, str]:
     diffs: dict[str, str] = {}
-    for name in sorted(set(s.content) | set(t.content)):
-        s_data = s.content[name]() if name in s.content else None
-        t_data = t.content[name]() if name in t.content else None
+    s_content, t_content = comparable_content(s), comparable_content(t)
+    for name in sorted(set(s_content) | set(t_content)):
+        s_data = s_content[name]() if name in s_content else None
+        t_data = t_content[name]() if name in t_content else None
         if s_data == t_data or _same_text(s_data, t_data):
             continue
         diffs[name] = _line_diff(name, t_data, s_data)

@@ -9,6 +9,8 @@ at most once.
 
 from __future__ import annotations
 
+import io
+import zipfile
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable
@@ -171,6 +173,28 @@ def content_name(component: Component, path: str) -> str:
             return "/".join(below[1:])
         return "/".join(below)
     return parts[-1]
+
+
+def comparable_content(unit: Unit) -> dict[str, Callable[[], bytes]]:
+    """A unit's content files by names that are the same in both formats.
+
+    A static resource is one ``.resource`` file in metadata-API format and, when it is a zip, a folder of the
+    zip's files in source format (``brand/style.css``), else one file with its MIME type's extension
+    (``brand.svg``): a zip is read as its files below the resource's name, any other single file by the
+    resource's name. Only called for units whose files differ, so a resource is read only then.
+    """
+    t = unit.type
+    if t is None or t.strategy != "staticResource" or len(unit.content) != 1:
+        return unit.content
+    (name, load), = unit.content.items()
+    if "/" in name:  # one file kept in the resource's folder
+        return unit.content
+    data = load()
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        return {unit.full_name: load}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist() if not info.is_dir()}
+    return {f"{unit.full_name}/{member}": (lambda value=value: value) for member, value in members.items()}
 
 
 def xml_text(unit: Unit) -> str | None:
