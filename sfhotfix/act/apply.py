@@ -24,7 +24,7 @@ from ..compare.xmldiff import entry_key, local
 from ..components import Component, ResolvedTree
 from ..errors import UsageError
 from ..formats.convert import SOURCE_ROOT, to_mdapi, to_source
-from ..formats.manifest import SLASHED_FOLDERS, build_manifest, read_manifest
+from ..formats.manifest import build_manifest, manifest_members, read_manifest
 from ..registry import MetadataType
 from ..sources import Source
 from ..xmlio import XmlDocument, parse
@@ -264,8 +264,9 @@ def keep_manifest(applier: Applier, rows: list[Row]) -> str | None:
     """List the new components in a metadata-API repository's package.xml and drop the deleted ones; a
     warning instead where the file is not as a retrieve writes it (hand-kept: left to its owner).
 
-    A type the manifest holds with ``*`` needs nothing. A child type (CustomField, CustomLabel) is listed only
-    where the manifest lists that type already; otherwise its parent's member brings it.
+    Members are named as ``manifest.manifest_members`` names them (a deleted object's fields with it). A type
+    the manifest holds with ``*`` needs nothing; a child type (CustomField, CustomLabel) is listed only where
+    the manifest lists that type already, otherwise its parent's member brings it.
     """
     layout, base = applier.layout, applier.base
     path = f"{layout.root}/package.xml" if layout.root else "package.xml"
@@ -278,22 +279,20 @@ def keep_manifest(applier: Applier, rows: list[Row]) -> str | None:
     if version is None or build_manifest(members, version) != data:
         return f"{path}: not written as a retrieve writes it, so not updated; check that it lists the new components"
     for row in rows:
-        t = base.registry.find(row.type) or applier.source.registry.find(row.type)
-        if t is None or not t.addressable or row.status not in ("new", "deleted"):
+        new = row.status == "new"
+        side = applier.source if new else applier.base
+        unit = (applier.source_unit if new else applier.base_unit)((row.type, row.full_name))
+        if row.status not in ("new", "deleted") or unit is None or unit.component is None:
             continue  # subcomponents (Profile.fieldPermissions) and unknown files have no member
-        type_name = t.folder_content_type or t.name
-        name = f"{row.full_name}/" if t.name in SLASHED_FOLDERS else row.full_name
-        names = members.get(type_name)
-        if names is not None and "*" in names or names is None and t.parent is not None:
-            continue
-        if row.status == "new":
-            members.setdefault(type_name, set()).add(name)
-            continue
-        if names is not None:
-            names.discard(name)
-        for child in base.registry.children_of(t):  # a deleted object's fields go with it
-            if child.name in members and not child.ignore_parent_name:
-                members[child.name] = {n for n in members[child.name] if not n.startswith(f"{row.full_name}.")}
+        for type_name, names in manifest_members([unit.component], side.registry, side.tree).items():
+            held = members.get(type_name)
+            t = side.registry.find(type_name)
+            if held is not None and "*" in held or held is None and (not new or t is not None and t.parent):
+                continue
+            if new:
+                members.setdefault(type_name, set()).update(names)
+            else:
+                held.difference_update(names)
     updated = build_manifest(members, version)
     if updated != data:
         applier.edits.files[applier.repo_path(path)] = updated
