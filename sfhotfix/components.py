@@ -22,7 +22,8 @@ class Component:
     content: list[str] = field(default_factory=list)
     parent: "Component | None" = None
     children: list["Component"] = field(default_factory=list)
-    # the directory the component was found under, e.g. "force-app/main/default" (source format)
+    # the directory the component was found under, e.g. "force-app/main/default" (source format), "src" (the
+    # Ant layout of metadata-API format)
     package_root: str = ""
 
     @property
@@ -37,6 +38,11 @@ class Component:
     @property
     def selector(self) -> str:
         return f"{self.type.name}:{self.full_name}"
+
+    def in_package(self, path: str) -> str:
+        """One of its paths below its package root: ``src/classes/A.cls`` → ``classes/A.cls``."""
+        root = self.package_root
+        return path[len(root) + 1:] if root and path.startswith(root + "/") else path
 
     def __repr__(self) -> str:
         return f"<Component {self.selector}>"

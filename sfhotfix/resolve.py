@@ -198,8 +198,8 @@ class _MdapiFolder:
     def __init__(self, folder: str, registry: Registry, root: str = ""):
         self.root = root
         self.outside = bool(root) and folder != root and not folder.startswith(root + "/")
-        below = folder[len(root) + 1:] if root and not self.outside else folder
-        self.dirs = below.split("/") if below and not self.outside else []
+        below = folder[len(root) + 1:] if root else folder
+        self.dirs = [] if self.outside or not below else below.split("/")
         self.candidates = registry.by_directory(self.dirs[0]) if self.dirs else []
         self.folder_prefix = "".join(part + "/" for part in self.dirs[1:])
 

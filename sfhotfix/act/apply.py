@@ -322,8 +322,7 @@ def _all_files(component: Component) -> list[str]:
 def _relative_to_package(path: str, component: Component, fmt: str) -> str:
     """Where a file goes below the repository's package directory (``main/default/…`` in source
     format, as the converter writes it) or metadata-API root."""
-    root = component.package_root
-    rel = path[len(root) + 1:] if root and path.startswith(root + "/") else path
+    rel = component.in_package(path)
     return f"{SOURCE_ROOT}/{rel}" if fmt == "source" else rel
 
 

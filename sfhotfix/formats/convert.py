@@ -73,11 +73,10 @@ def to_source(resolved: ResolvedTree, tree: FileTree, registry: Registry) -> Out
 
 def _component_to_source(component: Component, tree: FileTree, registry: Registry, out: Output) -> None:
     t = component.type
-    cut = len(component.package_root) + 1 if component.package_root else 0  # the Ant layout's src/
 
     def below(path: str) -> str:
-        """A file's path below the package folder, where the converter places it under main/default."""
-        return f"{SOURCE_ROOT}/{path[cut:]}"
+        """Where the converter places a file: below main/default as below its package folder (src/…)."""
+        return f"{SOURCE_ROOT}/{component.in_package(path)}"
 
     if t.strategy == "decomposed" and component.xml:
         _decompose(component, tree.read(component.xml), tree.label, registry, out)

@@ -35,8 +35,7 @@ def deploy_files(path: Path, project_dir: Path | None = None) -> dict[str, bytes
     if source.resolved.format == "source":
         output = to_mdapi(source.resolved, source.tree, source.registry, source.project.source_api_version)
         return {name: output.data(name) for name in output.files}
-    cut = len(source.resolved.root) + 1 if source.resolved.root else 0  # the Ant layout's src/: the zip's top
-    files = {p[cut:]: source.tree.read(p) for c in source.resolved.components for p in c.files}
+    files = {c.in_package(p): source.tree.read(p) for c in source.resolved.components for p in c.files}
     files["package.xml"] = build_manifest(manifest_members(source.resolved.components, source.registry,
                                                            source.tree), source.project.source_api_version)
     return files
