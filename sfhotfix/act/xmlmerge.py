@@ -159,10 +159,9 @@ def insert_entry(parent: etree._Element, tag: str, source_entry: etree._Element,
         _insert_at_tag_position(parent, tag, new, order)
         return new
     keys = [entry_key(s, key) for s in siblings]
-    collated = [sort_key(k) for k in keys]
     if keys == sorted(keys):
         position = bisect_right(keys, entry_key(new, key))
-    elif collated == sorted(collated):
+    elif (collated := [sort_key(k) for k in keys]) == sorted(collated):
         position = bisect_right(collated, sort_key(entry_key(new, key)))
     else:
         position = len(keys)
