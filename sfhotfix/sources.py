@@ -124,7 +124,8 @@ def read_setup(tree: FileTree, project_dir: Path | None = None) -> Setup:
     A tree with its own sfdx-project.json is read through that file's package directories, in source format;
     any other tree is read whole and its format detected.
     """
-    own_project = PROJECT_FILE in tree.files()
+    listing = tree.files()  # a folder's listing walks the disk: once
+    own_project = PROJECT_FILE in listing
     if project_dir is not None:
         project = load_project(project_dir)
     elif own_project:
@@ -136,7 +137,7 @@ def read_setup(tree: FileTree, project_dir: Path | None = None) -> Setup:
     if own_project:
         prefixes = tuple(p.rstrip("/") + "/" if p else "" for p in project.package_directories)
         return Setup(project, registry, prefixes, forceignore, "source")
-    root = mdapi_root(tree.files(), registry)
+    root = mdapi_root(listing, registry)
     if root:
         return Setup(project, registry, (root + "/",), forceignore, "mdapi", root)
     return Setup(project, registry, None, forceignore, None)

@@ -178,3 +178,17 @@ def test_an_ant_layout_folder_converts_as_its_src(tmp_path: Path) -> None:
     whole = {p.relative_to(tmp_path / "whole"): p.read_bytes() for p in (tmp_path / "whole").rglob("*") if p.is_file()}
     alone = {p.relative_to(tmp_path / "src-only"): p.read_bytes() for p in (tmp_path / "src-only").rglob("*") if p.is_file()}
     assert whole == alone and len(whole) >= 20
+
+
+def test_output_below_missing_folders_is_staged_beside_it_not_in_the_system_temp(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The staging folder goes in the nearest folder that exists above the output (the same disk, one rename
+    into place), never in the system's temporary folder; nothing of it is left behind."""
+    import tempfile
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-system-temp-here"))
+    out = tmp_path / "new" / "deeper" / "force-app"
+    convert(examples / "hotfix-sandbox", "source", out, examples, force=False)
+    assert (out / "main" / "default" / "classes" / "InvoiceService.cls").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new"]

@@ -34,7 +34,10 @@ def convert_into(resolved: ResolvedTree, tree: FileTree, convert: Convert, out_d
 
     ``finish`` gives files that need the whole tree (package.xml), written last.
     """
-    staging = Path(tempfile.mkdtemp(prefix=".sfhotfix-", dir=out_dir.parent if out_dir.parent.exists() else None))
+    # staged in the nearest folder that exists above the output, so that it is moved into place with one rename
+    # on the same file system (never through the system's temporary folder, which may be another disk)
+    anchor = next(folder for folder in Path(out_dir).absolute().parents if folder.is_dir())
+    staging = Path(tempfile.mkdtemp(prefix=".sfhotfix-", dir=anchor))
     try:
         count = _convert(resolved, tree, convert, staging)
         if finish is not None:
@@ -104,7 +107,7 @@ def _move_into_place(staging: Path, out_dir: Path) -> None:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         try:
             os.rename(staging, out_dir)
-        except OSError:  # another file system (no parent folder to stage beside): copy across
+        except OSError:  # another file system mounted between the two: copy across
             shutil.copytree(staging, out_dir)
             return
         staging.mkdir()  # for the caller's cleanup
