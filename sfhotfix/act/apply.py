@@ -153,16 +153,10 @@ class Applier:
 
     @staticmethod
     def _new_content_path(t: Unit, name: str) -> str:
-        """Where a content file the base lacks goes: ``name`` is below the bundle's folder for a bundle, else
-        below the type's directory (``brand/extra.txt`` of a static resource kept as a folder)."""
         anchor = t.component.xml if t.component and t.component.xml else t.files[0]
         folder = str(PurePosixPath(anchor).parent)
         if t.type and t.type.strategy in ("bundle", "digitalExperience", "uiBundle"):
             return f"{folder}/{name}"
-        parts = anchor.split("/")
-        if t.type and t.type.directory_name in parts[:-1]:
-            top = len(parts) - 1 - parts[-2::-1].index(t.type.directory_name)
-            return "/".join([*parts[:top], name])
         return f"{folder}/{PurePosixPath(name).name}"
 
     def _apply_deleted(self, row: Row) -> None:

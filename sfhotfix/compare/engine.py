@@ -153,7 +153,7 @@ def _content_diffs(s: Unit, t: Unit) -> dict[str, str]:
 def _same_text(a: bytes | None, b: bytes | None) -> bool:
     """Two texts that differ only in line endings (CRLF from a Windows checkout, LF from the org): the same
     source to Salesforce. Binary content (a NUL byte, or not UTF-8) is compared byte for byte."""
-    if a is None or b is None or b"\r" not in a + b or b"\0" in a or b"\0" in b:
+    if a is None or b is None or (b"\r" not in a and b"\r" not in b) or b"\0" in a or b"\0" in b:
         return False
     try:
         return a.decode("utf-8").replace("\r\n", "\n") == b.decode("utf-8").replace("\r\n", "\n")
