@@ -121,7 +121,8 @@ def _without(root: etree._Element, skip: frozenset[str]) -> etree._Element:
     """A shallow stand-in for ``root`` without the child elements named in ``skip``."""
     stand_in = etree.Element(root.tag, attrib=dict(root.attrib), nsmap=root.nsmap)
     for child in root:
-        if isinstance(child.tag, str) and etree.QName(child).localname not in skip:
+        tag = child.tag
+        if isinstance(tag, str) and tag.rpartition("}")[2] not in skip:
             stand_in.append(copy.deepcopy(child))
     return stand_in
 
@@ -231,13 +232,21 @@ class _LazyGroups:
         unit = self._unit
         return grouped(unit.xml) if unit is not None and unit.xml is not None else {}
 
+    def section(self, name: str) -> list[etree._Element]:
+        """One group, picked out by libxml2 unless every group is built already: a window's look-up of a
+        few keys should not build an object for each of a profile's thousands of entries."""
+        if "groups" in self.__dict__:
+            return self.groups.get(name, [])
+        unit = self._unit
+        return list(unit.xml.iterchildren(f"{{*}}{name}")) if unit is not None and unit.xml is not None else []
+
 
 def _complete(mine: dict[str, etree._Element], theirs: dict[str, etree._Element], whole: _LazyGroups,
               section: str, key: tuple[str, ...]) -> None:
     """Add to ``mine`` the entries of its whole section that ``theirs`` names but the window left out."""
     missing = [name for name in theirs if name not in mine]
     if missing:
-        everything = keyed_entries(whole.groups.get(section, []), key)
+        everything = keyed_entries(whole.section(section), key)
         mine.update((name, everything[name]) for name in missing if name in everything)
 
 

@@ -48,36 +48,46 @@ def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
     return low
 
 
-def differing_lines(a: bytes, b: bytes) -> tuple[tuple[int, int], tuple[int, int]]:
-    """For each side, the 1-based first and last line that may differ (first > last: nothing differs)."""
+def differing_lines(a: bytes, b: bytes) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """For each side, the 1-based first and last line that may differ (first > last: nothing differs), and
+    the file's last line."""
     prefix = _common_prefix(a, b)
     suffix = _common_suffix(a, b, min(len(a), len(b)) - prefix)
     return _lines(a, prefix, suffix), _lines(b, prefix, suffix)
 
 
-def _lines(data: bytes, prefix: int, suffix: int) -> tuple[int, int]:
+def _lines(data: bytes, prefix: int, suffix: int) -> tuple[int, int, int]:
     first = data.count(b"\n", 0, prefix) + 1
-    last = data.count(b"\n", 0, len(data) - suffix) + 1
-    return first, last
+    last = first + data.count(b"\n", prefix, len(data) - suffix)
+    return first, last, last + data.count(b"\n", len(data) - suffix)
 
 
-def children_touching(root: etree._Element, lines: tuple[int, int]) -> list[etree._Element]:
-    """The top-level children whose lines overlap ``lines`` (each child runs until the next one starts)."""
-    first, last = lines
-    count = len(root)  # lxml counts children on each len(): once
-    if count == 0 or first > last:
+def children_touching(root: etree._Element, lines: tuple[int, int, int]) -> list[etree._Element]:
+    """The top-level children whose lines overlap ``lines`` (each child runs until the next one starts; text
+    before the first child belongs to it).
+
+    The children are walked from the end of the file nearer the window, and only up to it: lxml hands out a
+    proxy object for each child it walks, and a profile has thousands.
+    """
+    first, last, end = lines
+    if first > last or len(root) == 0:
         return []
-    lines_of = _StartLines(root)
-    begin = max(bisect_right(lines_of, first, 0, count) - 1, 0)
-    end = bisect_left(lines_of, last + 1, 0, count)
-    return list(root[begin:max(end, begin + 1)])
-
-
-class _StartLines:
-    """The start lines of an element's children as a sequence, without building a proxy per child."""
-
-    def __init__(self, root: etree._Element):
-        self._root = root
-
-    def __getitem__(self, index: int) -> int:
-        return self._root[index].sourceline or 0
+    touching: list[etree._Element] = []
+    if last - 1 < end - first:  # nearer the beginning
+        for child in root:
+            line = child.sourceline or 0
+            if line > last:
+                break
+            if line <= first:
+                touching.clear()  # the child before ended before the window
+            touching.append(child)
+    else:
+        for child in root.iterchildren(reversed=True):
+            line = child.sourceline or 0
+            if line > last:
+                continue
+            touching.append(child)
+            if line <= first:
+                break
+        touching.reverse()
+    return touching or [root[0]]
