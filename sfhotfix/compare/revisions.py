@@ -11,8 +11,8 @@ units and engine as compare(). The report is the one compare() gives, row for ro
   filtered, by its key alone;
 * the touched units' rows go where compare_units puts them (narrowing.Narrowed.keys);
 * the children inside a file no change touches (20,000 custom labels in one file) are identical on both
-  sides but counted: that file is parsed here while a forked child compares the touched units
-  (compare/forked.py), on the other core.
+  sides but counted: a forked child parses that file (compare/forked.py), on the other core, while this
+  process compares the touched units.
 
 Where the sides are not two revisions of one tree read the same way (other folders, a changed
 sfdx-project.json or .forceignore, formats detected differently), or identical rows or texts are wanted,
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from ..sources import Setup
     from .changed import Change, FromTree
     from .engine import Row
-    from .narrowing import Placed, Touched
+    from .narrowing import Placed
 
 
 def revision_report(source_spec: str, target_spec: str, repo: Path | None = None, project_dir: Path | None = None,
@@ -101,55 +101,42 @@ class _Revisions:
         from .narrowing import narrow, placed_and_touched
 
         placed, touched, known = placed_and_touched(self.to_tree, self.from_tree, changed, setup, fmt)
-        # the touched units' rows in a child process, the untouched files' children counted here meanwhile
-        rows = Forked(lambda: _accepted(narrow(self.to_tree, self.from_tree, setup, fmt, placed, touched,
-                                               read_all=False, known=known).rows(), filters),
-                      in_child=[self.to_tree.forget_reader])
-        counting = _InFileCounter(self.to_tree, setup, placed, touched)
+        # the untouched files' children counted in a child process, the touched units' rows here meanwhile: the
+        # rows walk the placement, which a child would copy page by page as it touched each object's count
+        parents = {key: where for key, where in placed.in_file.items()
+                   if key not in touched.keys and key not in placed.with_children}
+        inside = Forked(lambda: _children_inside(self.to_tree, setup, parents), in_child=[self.to_tree.forget_reader])
         try:
-            counting.run()
+            rows = _accepted(narrow(self.to_tree, self.from_tree, setup, fmt, placed, touched, read_all=False,
+                                    known=known).rows(), filters)
         except BaseException:
-            rows.abandon()
+            inside.abandon()
             raise
-        return _report(self.to_tree.label, self.from_tree.label, rows.result(), placed, counting, filters)
+        return _report(self.to_tree.label, self.from_tree.label, rows, placed, inside.result(), filters)
 
 
 def _accepted(groups: list[tuple[Key, list[Row]]], filters: Filters) -> tuple[set[Key], list[tuple[str, dict]]]:
-    """The units compared, and the status and JSON of each row the filters let through (what the report
-    needs, small enough to come back from a child process)."""
+    """The units compared, and the status and JSON of each row the filters let through."""
     return {key for key, _ in groups}, [(row.status, row.as_json()) for _, rows in groups for row in rows
                                         if filters.accepts(row)]
 
 
-class _InFileCounter:
-    """Reads and parses the files of untouched components that keep children inside (custom labels…)."""
+Inside = list[tuple[Key, list[Key]]]  # a component's key, and the keys of the children inside its file
 
-    def __init__(self, to_tree: GitTree, setup: Setup, placed: Placed, touched: Touched):
-        self.parents = {key: where for key, where in placed.in_file.items()
-                        if key not in touched.keys and key not in placed.with_children}
-        self._tree, self._setup = to_tree, setup
-        self.found: list[tuple[Key, list[tuple[MetadataType, str]]]] = []  # parent key, its children
 
-    def run(self) -> None:
-        from ..resolve import in_file_child_keys
+def _children_inside(to_tree: GitTree, setup: Setup, parents: dict[Key, tuple[str, MetadataType]]) -> Inside:
+    """The children inside the files of untouched components (custom labels…), read and parsed: small enough
+    to come back from a child process."""
+    from ..resolve import in_file_child_keys
 
-        data = self._tree.read_many(path for path, _ in self.parents.values()) if self.parents else {}
-        for key, (path, parent_type) in self.parents.items():
-            self.found.append((key, in_file_child_keys(parent_type, key[1], data[path], f"{self._tree.label}/{path}",
-                                                       self._setup.registry)))
-
-    def keys(self) -> set[Key]:
-        return {(child_type.name, full_name) for _, children in self.found for child_type, full_name in children}
-
-    def children(self):
-        """Each child's key with its parent's."""
-        for parent, children in self.found:
-            for child_type, full_name in children:
-                yield (child_type.name, full_name), parent
+    data = to_tree.read_many(path for path, _ in parents.values()) if parents else {}
+    return [(key, [(child_type.name, full_name) for child_type, full_name in
+                   in_file_child_keys(parent_type, key[1], data[path], f"{to_tree.label}/{path}", setup.registry)])
+            for key, (path, parent_type) in parents.items()]
 
 
 def _report(source_label: str, target_label: str, touched_rows: tuple[set[Key], list[tuple[str, dict]]],
-            placed: Placed, counting: _InFileCounter, filters: Filters) -> dict:
+            placed: Placed, inside: Inside, filters: Filters) -> dict:
     """compare --json's report: the touched rows, and every untouched unit of TO counted identical."""
     compared, rows = touched_rows
     counts = {status: 0 for status in STATUSES}
@@ -161,17 +148,17 @@ def _report(source_label: str, target_label: str, touched_rows: tuple[set[Key], 
         # compared, counted without gathering the 60,000 keys into one set
         first = placed.first
         unknown = {(UNKNOWN, path) for path in placed.unknown}
-        inside = {key for key in counting.keys() if key not in first and key not in unknown}
-        compared_here = sum(1 for key in compared if key in first or key in unknown or key in inside)
-        counts["identical"] += len(first) + len(unknown) + len(inside) - compared_here
+        children = {key for _, keys in inside for key in keys if key not in first and key not in unknown}
+        compared_here = sum(1 for key in compared if key in first or key in unknown or key in children)
+        counts["identical"] += len(first) + len(unknown) + len(children) - compared_here
     elif not plain:
-        counts["identical"] += sum(1 for key, parent in _untouched(placed, counting, compared)
+        counts["identical"] += sum(1 for key, parent in _untouched(placed, inside, compared)
                                    if filters.admits(key[0], key[1], f"{key[0]}:{key[1]}", parent, "identical"))
     return {"summary": counts, "source": source_label, "target": target_label,
             "components": [row for status, row in rows if status != "identical"]}
 
 
-def _untouched(placed: Placed, counting: _InFileCounter, compared: set[Key]):
+def _untouched(placed: Placed, inside: Inside, compared: set[Key]):
     """Every unit of TO no change touches, once, with its parent's key (None for a component)."""
     seen = set(compared)
     for key in placed.first:
@@ -183,7 +170,8 @@ def _untouched(placed: Placed, counting: _InFileCounter, compared: set[Key]):
         if key not in seen:
             seen.add(key)
             yield key, None
-    for key, parent in counting.children():
-        if key not in seen:
-            seen.add(key)
-            yield key, parent
+    for parent, keys in inside:
+        for key in keys:
+            if key not in seen:
+                seen.add(key)
+                yield key, parent
