@@ -3,12 +3,10 @@
 A hotfix touches a few lines of a large Profile: the two files share a long first part and a long last
 part byte for byte. Every top-level entry lying wholly in those shared parts is the same entry, with
 the same meaning, on both sides, so only the entries that overlap the differing window need comparing.
-Finding the window costs a few block comparisons and two short bisections.
+Finding the window costs a few block comparisons and a bisection in the last block.
 """
 
 from __future__ import annotations
-
-from bisect import bisect_left, bisect_right
 
 from lxml import etree
 
