@@ -22,8 +22,7 @@ What it does, in one run:
     python benchmarks/delta.py --small            # smoke run (seconds)
     python benchmarks/delta.py --profile          # also cProfile one sfhotfix run (top functions)
 
-Until `register` from sfhotfix/cli_delta.py is called by sfhotfix/cli.py, sfhotfix runs through a one-line
-shim that registers the command before calling the CLI (`python -c ...`); the shim costs no measurable time.
+sfhotfix runs as `python -m sfhotfix delta ...`, as a user runs it, with its bytecode compiled first.
 """
 
 from __future__ import annotations
@@ -51,9 +50,6 @@ from installed import compile_package  # noqa: E402
 
 GENERATOR_VERSION = 2  # bump when the change generation changes, so cached repositories are rebuilt
 PEERS = Path("/tmp/peers")
-
-SHIM = ("import sys; from sfhotfix.cli import main; from sfhotfix.cli_delta import register; "
-        "'delta' in main.commands or register(main); sys.argv[0] = 'sfhotfix'; main()")
 
 SGD_GENERATE_RUNNER = """\
 // sgd with generateDelta on, imported from PEERS (written by benchmarks/delta.py)
@@ -287,7 +283,7 @@ def run_pair(args, repo: Path, runs: Path, logs: Path, generate: bool) -> dict:
         for tool in ("sfhotfix", "sgd"):
             out = runs / f"{label}-{tool}-{i + 1}"
             if tool == "sfhotfix":
-                cmd = [args.python, "-c", SHIM, "delta", "--from", "HEAD~1", "--to", "HEAD", "--repo", str(repo),
+                cmd = [args.python, "-m", "sfhotfix", "delta", "--from", "HEAD~1", "--to", "HEAD", "--repo", str(repo),
                        "--output-dir", str(out)] + (["--generate-delta"] if generate else [])
             elif generate:
                 cmd = [args.node, str(runner), str(repo), "HEAD~1", "HEAD", str(out), str(args.peers)]
@@ -332,10 +328,7 @@ def profile_once(args, repo: Path, out: Path, results_dir: Path) -> list[str]:
     from click.testing import CliRunner
 
     from sfhotfix.cli import main
-    from sfhotfix.cli_delta import register
 
-    if "delta" not in main.commands:
-        register(main)
     profiler = cProfile.Profile()
     profiler.enable()
     result = CliRunner().invoke(main, ["delta", "--from", "HEAD~1", "--to", "HEAD", "--repo", str(repo),
