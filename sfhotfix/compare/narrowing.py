@@ -180,8 +180,9 @@ def placed_and_touched(to_tree: Tree, from_tree: FromTree, changes: dict[str, Ch
     reader = threading.Thread(target=_read_changed, args=(to_tree, from_tree, changes, known))
     reader.start()
     try:
-        files = setup.read_files(to_tree.files())
-        placed = Placed.of(files if whole else near(files, [*changes, *also], setup.registry), setup, fmt)
+        files = to_tree.files()  # narrowed before the ignore rules, which then test a few paths instead of all
+        placed = Placed.of(setup.read_files(files if whole else near(files, [*changes, *also], setup.registry)),
+                           setup, fmt)
     finally:
         reader.join()
     return placed, Touched.of(placed, changes, also, from_tree), known
