@@ -315,6 +315,25 @@ def test_sides_read_differently_take_the_whole_comparison(tmp_path: Path) -> Non
     assert revision_report("git:B", "git:nope", repo) is None  # compare() names the bad revision
 
 
+def test_a_tree_moved_into_src_takes_the_whole_comparison(tmp_path: Path) -> None:
+    """package.xml and the type folders moved into src/ (the Ant layout): each revision is read its own way, so
+    the same components compare identical, in both directions, for compare and delta alike."""
+    flat = mdapi_tree()
+    ant = {f"src/{path}": text for path, text in flat.items()}
+    ant["src/classes/C.cls"] = "public class C { /* hotfix */ }\n"
+    repo = make_repo(tmp_path, flat, ant)
+    for source, target in (("git:B", "git:A"), ("git:A", "git:B")):
+        assert revision_report(source, target, repo) is None
+        whole = compare(source, target, repo=repo).as_json()
+        assert [(c["selector"], c["status"]) for c in whole["components"]] == [("ApexClass:C", "changed")]
+    out = tmp_path / "delta"
+    done = CliRunner().invoke(main, ["delta", "--from", "A", "--to", "B", "--repo", str(repo), "--output-dir", str(out)])
+    assert done.exit_code == 0, done.output
+    package = (out / "package" / "package.xml").read_text()
+    assert "<members>C</members>" in package and "Obj0__c" not in package and "CustomLabel" not in package
+    assert "<types>" not in (out / "destructiveChanges" / "destructiveChanges.xml").read_text()
+
+
 def test_cli_prints_the_whole_comparisons_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     before = source_tree()
     repo = make_repo(tmp_path, before, source_edits(before, ["labels", "field label", "profile"], random.Random(1)))

@@ -119,16 +119,15 @@ def compare_revisions(repo: Path, from_ref: str, to_ref: str,
     the types ``parse_children`` refuses are not read at all. Each side is read through its own
     sfdx-project.json; where the two differ (or their .forceignore files do), both are resolved whole.
     """
-    from ..resolve import detect_format
     from ..sources import read_setup
     from .narrowing import narrow, placed_and_touched
 
     to_tree, from_tree, every_change = open_revisions(repo, to_ref, from_ref)
     kept = {path: change for path, change in every_change.items() if keep(path, change.status)}
     to_setup = read_setup(to_tree)
-    if PROJECT_FILE in every_change or ".forceignore" in every_change:
+    fmt = shared_format(to_tree, from_tree, to_setup, every_change)
+    if fmt is None:
         return _whole(to_tree, from_tree, to_setup, kept, compared, parse_children)
-    fmt = to_setup.format or detect_format(to_setup.read_files(to_tree.files()), to_setup.registry)
     changes = {path: change for path, change in kept.items() if to_setup.reads(path)}
     also = [path for path in extra(_listed(to_tree, to_setup)) if to_setup.reads(path)]
     placed, touched, known = placed_and_touched(to_tree, from_tree, changes, to_setup, fmt, also, whole=False)
@@ -171,6 +170,31 @@ def open_revisions(repo: Path, to_ref: str, from_ref: str, subpath: str | None =
     changes = read_changes(diff, to_tree.subpath, f"git diff git:{from_commit[:12]} {to_tree.label} failed in {repo}")
     label = f"git:{from_ref}" + (f":{to_tree.subpath}" if to_tree.subpath else "")
     return to_tree, FromTree(to_tree, from_ref, from_commit, changes, label), changes
+
+
+def shared_format(to_tree: Tree, from_tree: Tree, to_setup: Setup, changes: dict[str, Change],
+                  project_dir: Path | None = None) -> str | None:
+    """The format both sides are read in, through TO's setup; None where a side must be read its own way.
+
+    That is where sfdx-project.json or .forceignore changed, or, in a tree without a project of its own,
+    where the files are laid out otherwise (a package.xml moved into ``src/``, the Ant layout, or a format
+    detected differently): a path then means another thing on each side.
+    """
+    from ..resolve import detect_format
+    from ..sources import read_setup
+
+    if PROJECT_FILE in changes or ".forceignore" in changes:
+        return None
+    if to_setup.package_prefixes is not None and not to_setup.root:
+        return to_setup.format
+    from_setup = read_setup(from_tree, project_dir)
+    if (from_setup.package_prefixes, from_setup.format, from_setup.root) != \
+            (to_setup.package_prefixes, to_setup.format, to_setup.root):
+        return None
+    if to_setup.format is not None:
+        return to_setup.format
+    fmt = detect_format(to_setup.read_files(to_tree.files()), to_setup.registry)
+    return fmt if detect_format(to_setup.read_files(from_tree.files()), to_setup.registry) == fmt else None
 
 
 def _commits(repo: Path, refs: tuple[str, ...]) -> tuple[str, ...] | None:

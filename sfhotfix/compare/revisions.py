@@ -15,7 +15,8 @@ units and engine as compare(). The report is the one compare() gives, row for ro
   process compares the touched units.
 
 Where the sides are not two revisions of one tree read the same way (other folders, a changed
-sfdx-project.json or .forceignore, formats detected differently), or identical rows or texts are wanted,
+sfdx-project.json or .forceignore, files laid out or detected otherwise: changed.shared_format), or
+identical rows or texts are wanted,
 :func:`revision_report` answers None and compare() runs.
 """
 
@@ -28,7 +29,6 @@ from typing import TYPE_CHECKING
 
 from ..errors import UsageError
 from ..gittree import GitTree, parse_git_spec
-from ..project import PROJECT_FILE
 from . import STATUSES, Filters
 from .narrowing import UNKNOWN, Key
 
@@ -86,17 +86,13 @@ class _Revisions:
     def report(self, project_dir: Path | None, filters: Filters) -> dict | None:
         from ..sources import read_setup
 
-        if PROJECT_FILE in self.changes or ".forceignore" in self.changes:
-            return None  # each side would be read its own way
-        setup = read_setup(self.to_tree, project_dir)
-        changed = {path: change for path, change in self.changes.items() if setup.reads(path)}
-        fmt = setup.format
-        if fmt is None:
-            from ..resolve import detect_format
+        from .changed import shared_format
 
-            fmt = detect_format(setup.read_files(self.to_tree.files()), setup.registry)
-            if detect_format(setup.read_files(self.from_tree.files()), setup.registry) != fmt:
-                return None
+        setup = read_setup(self.to_tree, project_dir)
+        fmt = shared_format(self.to_tree, self.from_tree, setup, self.changes, project_dir)
+        if fmt is None:
+            return None  # each side would be read its own way
+        changed = {path: change for path, change in self.changes.items() if setup.reads(path)}
         from .forked import Forked
         from .narrowing import narrow, placed_and_touched
 
