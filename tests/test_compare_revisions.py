@@ -1,4 +1,5 @@
-"""compare between two git revisions (compare/revisions.py) gives exactly what the whole comparison gives.
+"""compare between two git revisions, or a folder and a revision (compare/revisions.py), gives exactly what the
+whole comparison gives.
 
 Each example builds a small repository, commits a base and then a random set of edits, and compares the
 report of ``revision_report`` with ``compare(...).as_json()`` for both directions, several filters, and
@@ -278,13 +279,24 @@ def assert_same_reports(repo: Path, source: str, target: str, filters: Filters) 
 
 def assert_revisions_compare_alike(tmp_path: Path, before: dict[str, str], after: dict[str, str],
                                    folders: tuple[str, ...] = ()) -> None:
-    """Both directions, every filter, and each of ``folders`` as git:REF:PATH on both sides."""
+    """Both directions, every filter, and each of ``folders`` as git:REF:PATH on both sides; then B written
+    out as a folder (a retrieve's shape) against git:A, likewise."""
     repo = make_repo(tmp_path, before, after)
     for filters in FILTERS:
         assert_same_reports(repo, "git:B", "git:A", filters)
     assert_same_reports(repo, "git:A", "git:B", FILTERS[3])
     for folder in folders:
         assert_same_reports(repo, f"git:B:{folder}", f"git:A:{folder}/", Filters())
+    written = tmp_path / "retrieved"
+    if written.exists():
+        shutil.rmtree(written)
+    for rel, text in after.items():
+        (written / rel).parent.mkdir(parents=True, exist_ok=True)
+        (written / rel).write_text(text)
+    for filters in FILTERS:
+        assert_same_reports(repo, str(written), "git:A", filters)
+    for folder in folders:
+        assert_same_reports(repo, str(written / folder), f"git:A:{folder}", Filters())
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -1,11 +1,12 @@
-"""``compare`` between two revisions of one repository, building only what a changed path touches.
+"""``compare`` of a git revision, or a folder, against a revision, building only what a changed path touches.
 
 compare() builds a unit for every component of both sides (compare/units.py): between two revisions of a
 45,000-file project that is seconds of Python, although a hotfix changes a few hundred files and every other
 component is identical by construction, having the same files with the same blobs on both sides. Here git
-names the changed paths (``git diff --raw``, run while the source revision is listed), the two sides are
-narrowed to the units those paths touch (compare/narrowing.py) and compared through the same resolver,
-units and engine as compare(). The report is the one compare() gives, row for row and count for count:
+names the changed paths (``git diff --raw``, run while the source revision is listed; for a folder, such as
+a retrieve from the hotfix sandbox, the files whose git blob ids differ), the two sides are narrowed to the
+units those paths touch (compare/narrowing.py) and compared through the same resolver, units and engine as
+compare(). The report is the one compare() gives, row for row and count for count:
 
 * a unit no changed path touches has the same files on both sides, so it is identical: it is counted, and
   filtered, by its key alone;
@@ -14,10 +15,9 @@ units and engine as compare(). The report is the one compare() gives, row for ro
   sides but counted: a forked child parses that file (compare/forked.py), on the other core, while this
   process compares the touched units.
 
-Where the sides are not two revisions of one tree read the same way (other folders, a changed
-sfdx-project.json or .forceignore, files laid out or detected otherwise: changed.shared_format), or
-identical rows or texts are wanted,
-:func:`revision_report` answers None and compare() runs.
+Where the sides are not read the same way (other folders of the repository, a changed sfdx-project.json or
+.forceignore, files laid out or detected otherwise: changed.shared_format), or identical rows or texts are
+wanted, :func:`revision_report` answers None and compare() runs.
 """
 
 from __future__ import annotations
@@ -35,23 +35,28 @@ from .narrowing import UNKNOWN, Key
 if TYPE_CHECKING:
     from ..registry import MetadataType
     from ..sources import Setup
-    from .changed import Change, FromTree
+    from .changed import Change, FromTree, ListedFolder
     from .engine import Row
     from .narrowing import Placed
 
 
 def revision_report(source_spec: str, target_spec: str, repo: Path | None = None, project_dir: Path | None = None,
                     filters: Filters = Filters()) -> dict | None:
-    """The report ``compare --json`` prints for ``git:TO[:PATH]`` against ``git:FROM[:PATH]``, or None where
-    this way does not apply (then compare() answers, with its own errors for bad specs)."""
-    if not (source_spec.startswith("git:") and target_spec.startswith("git:")):
+    """The report ``compare --json`` prints for ``git:TO[:PATH]``, or a folder, against ``git:FROM[:PATH]``, or
+    None where this way does not apply (then compare() answers, with its own errors for bad specs)."""
+    if not target_spec.startswith("git:"):
         return None
-    to_ref, to_subpath = parse_git_spec(source_spec)
     from_ref, from_subpath = parse_git_spec(target_spec)
-    if _folder(to_subpath) != _folder(from_subpath):
-        return None
     try:
-        pair = _Revisions.open(Path(repo or "."), to_ref, from_ref, to_subpath)
+        if source_spec.startswith("git:"):
+            to_ref, to_subpath = parse_git_spec(source_spec)
+            if _folder(to_subpath) != _folder(from_subpath):
+                return None
+            pair = _Revisions.open(Path(repo or "."), to_ref, from_ref, to_subpath)
+        elif Path(source_spec).is_dir():
+            pair = _Revisions.folder(Path(source_spec), Path(repo or "."), from_ref, from_subpath, project_dir)
+        else:
+            return None
     except UsageError:
         return None  # compare() names what is wrong, as it always has
     # Hundreds of thousands of keys and paths, no reference cycles: the cyclic collector would rescan them all
@@ -71,10 +76,14 @@ def _folder(subpath: str | None) -> str:
 
 @dataclass
 class _Revisions:
-    """TO (the source) listed, FROM (the target) as TO with git's changes undone."""
+    """TO (the source) listed, FROM (the target), and what differs between them.
 
-    to_tree: GitTree
-    from_tree: FromTree
+    Between two revisions FROM is TO with git's changes undone; against a folder (TO) FROM is listed, and
+    the changes are the files whose blob ids differ.
+    """
+
+    to_tree: GitTree | ListedFolder
+    from_tree: FromTree | GitTree
     changes: dict[str, Change]
 
     @classmethod
@@ -82,6 +91,15 @@ class _Revisions:
         from .changed import open_revisions
 
         return cls(*open_revisions(repo, to_ref, from_ref, subpath))
+
+    @classmethod
+    def folder(cls, folder: Path, repo: Path, from_ref: str, subpath: str | None,
+               project_dir: Path | None) -> _Revisions:
+        from ..sources import read_setup
+        from .changed import ListedFolder, folder_changes
+
+        to_tree, from_tree = ListedFolder(folder), GitTree(repo, from_ref, subpath)
+        return cls(to_tree, from_tree, folder_changes(to_tree, from_tree, read_setup(to_tree, project_dir)))
 
     def report(self, project_dir: Path | None, filters: Filters) -> dict | None:
         from ..sources import read_setup
@@ -101,7 +119,8 @@ class _Revisions:
         # rows walk the placement, which a child would copy page by page as it touched each object's count
         parents = {key: where for key, where in placed.in_file.items()
                    if key not in touched.keys and key not in placed.with_children}
-        inside = Forked(lambda: _children_inside(self.to_tree, setup, parents), in_child=[self.to_tree.forget_reader])
+        in_child = [self.to_tree.forget_reader] if isinstance(self.to_tree, GitTree) else []  # git's, not ours
+        inside = Forked(lambda: _children_inside(self.to_tree, setup, parents), in_child=in_child)
         try:
             rows = _accepted(narrow(self.to_tree, self.from_tree, setup, fmt, placed, touched, read_all=False,
                                     known=known).rows(), filters)
@@ -120,7 +139,7 @@ def _accepted(groups: list[tuple[Key, list[Row]]], filters: Filters) -> tuple[se
 Inside = list[tuple[Key, list[Key]]]  # a component's key, and the keys of the children inside its file
 
 
-def _children_inside(to_tree: GitTree, setup: Setup, parents: dict[Key, tuple[str, MetadataType]]) -> Inside:
+def _children_inside(to_tree: GitTree | ListedFolder, setup: Setup, parents: dict[Key, tuple[str, MetadataType]]) -> Inside:
     """The children inside the files of untouched components (custom labels…), read and parsed: small enough
     to come back from a child process."""
     from ..resolve import in_file_child_keys
