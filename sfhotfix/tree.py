@@ -55,7 +55,10 @@ class FolderTree:
         return found
 
     def read(self, path: str) -> bytes:
-        return (self.root / path).read_bytes()
+        try:
+            return (self.root / path).read_bytes()
+        except OSError as exc:  # a broken symbolic link, a file without read permission, one removed meanwhile
+            raise UsageError(f"{self.label}/{path}: cannot be read ({exc.strerror or exc})") from None
 
     def local_path(self, path: str) -> Path:
         """The file on disk, for copies that need not pass through memory."""

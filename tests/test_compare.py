@@ -255,6 +255,21 @@ def test_bad_specs_are_one_line_errors(tmp_path: Path, spec: str, message: str) 
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+def test_a_file_that_cannot_be_read_is_a_one_line_error(tmp_path: Path) -> None:
+    folder = tmp_path / "sandbox"
+    shutil.copytree(EXAMPLE / "hotfix-sandbox", folder)
+    (folder / "classes" / "Gone.cls").symlink_to(tmp_path / "nowhere")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "empty")
+    for target in (str(EXAMPLE / "hotfix-sandbox"), "git:HEAD"):
+        result = CliRunner().invoke(main, ["compare", "--source", str(folder), "--target", target, "--repo", str(repo),
+                                           "--json"])
+        assert result.exit_code == 2, result.output
+        assert "Gone.cls: cannot be read" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
 def test_not_a_zip_and_unknown_files(tmp_path: Path) -> None:
     (tmp_path / "fake.zip").write_text("no")
     result = CliRunner().invoke(main, ["compare", "--source", str(tmp_path / "fake.zip"), "--target", str(EXAMPLE / "hotfix-sandbox")])
