@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
@@ -100,7 +101,10 @@ class ZipTree:
         return sorted(n[cut:] for n in self._names if n.startswith(self._prefix))
 
     def read(self, path: str) -> bytes:
-        return self._zip.read(self._names[self._prefix + path])
+        try:
+            return self._zip.read(self._names[self._prefix + path])
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:  # a damaged entry (bad CRC, cut short)
+            raise UsageError(f"{self.label}: entry '{self._prefix + path}' cannot be read ({exc})") from None
 
 
 def open_tree(path: Path) -> FileTree:

@@ -270,6 +270,28 @@ def test_a_file_that_cannot_be_read_is_a_one_line_error(tmp_path: Path) -> None:
         assert "Gone.cls: cannot be read" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("method", ["deflated", "stored"])
+def test_a_damaged_zip_entry_is_a_one_line_error(tmp_path: Path, method: str) -> None:
+    import zipfile
+
+    archive = tmp_path / "retrieve.zip"
+    compression = zipfile.ZIP_DEFLATED if method == "deflated" else zipfile.ZIP_STORED
+    with zipfile.ZipFile(archive, "w", compression) as zf:
+        for path in sorted((EXAMPLE / "hotfix-sandbox").rglob("*")):
+            if path.is_file():
+                zf.write(path, f"unpackaged/{path.relative_to(EXAMPLE / 'hotfix-sandbox').as_posix()}")
+    with zipfile.ZipFile(archive) as zf:
+        entry = next(i for i in zf.infolist() if i.filename.endswith(".layout"))
+    data = bytearray(archive.read_bytes())
+    start = entry.header_offset + 30 + len(entry.filename.encode()) + len(entry.extra)
+    data[start + 20:start + 40] = bytes(20)  # the entry's data, past its header
+    archive.write_bytes(bytes(data))
+    result = CliRunner().invoke(main, ["compare", "--source", str(archive), "--target", str(EXAMPLE / "hotfix-sandbox")])
+    assert result.exit_code == 2, result.output
+    assert f"entry '{entry.filename}' cannot be read" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 def test_not_a_zip_and_unknown_files(tmp_path: Path) -> None:
     (tmp_path / "fake.zip").write_text("no")
     result = CliRunner().invoke(main, ["compare", "--source", str(tmp_path / "fake.zip"), "--target", str(EXAMPLE / "hotfix-sandbox")])
