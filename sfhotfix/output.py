@@ -41,7 +41,10 @@ def write_files(out_dir: Path, files: dict[str, bytes | Path]) -> list[str]:
             os.makedirs(folder, exist_ok=True)
             made.add(folder)
         if isinstance(data, Path):
-            shutil.copyfile(data, target)
+            try:
+                shutil.copyfile(data, target)
+            except OSError as exc:  # a broken symbolic link or an unreadable file copied, a full disk
+                raise UsageError(f"{exc.filename or data}: cannot be copied ({exc.strerror or exc})") from None
         else:
             _write_bytes(target, data)
     return targets

@@ -192,3 +192,26 @@ def test_output_below_missing_folders_is_staged_beside_it_not_in_the_system_temp
     convert(examples / "hotfix-sandbox", "source", out, examples, force=False)
     assert (out / "main" / "default" / "classes" / "InvoiceService.cls").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new"]
+
+
+@pytest.mark.parametrize("to", ["source", "mdapi"])
+def test_a_file_that_cannot_be_read_is_a_one_line_error_and_nothing_is_written(tmp_path: Path, to: str) -> None:
+    from click.testing import CliRunner
+
+    from sfhotfix.cli import main
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    folder = tmp_path / "in"
+    if to == "source":
+        shutil.copytree(examples / "hotfix-sandbox", folder)
+        broken = folder / "classes" / "Gone.cls"
+    else:
+        convert(examples / "hotfix-sandbox", "source", folder / "force-app", examples, force=False)
+        broken = folder / "force-app" / "main" / "default" / "classes" / "Gone.cls"
+    broken.symlink_to(tmp_path / "nowhere")
+    (broken.parent / "Gone.cls-meta.xml").write_bytes((broken.parent / "InvoiceService.cls-meta.xml").read_bytes())
+    result = CliRunner().invoke(main, ["convert", "--to", to, str(folder), "--output-dir", str(tmp_path / "out"),
+                                       "--project", str(examples)])
+    assert result.exit_code == 2, result.output
+    assert "Gone.cls: cannot be" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]  # no output, no staging left

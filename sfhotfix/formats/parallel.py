@@ -94,9 +94,16 @@ def _shares(resolved: ResolvedTree, tree: FileTree, workers: int) -> list[list[i
 def _size(component: Component, local: Callable[[str], Path]) -> int:
     """The work a component costs, roughly: bytes to split or merge count whole, bytes copied as they
     are (by the kernel) a twentieth."""
-    size = sum(local(p).stat().st_size for c in (component, *component.children) for p in c.files) + 1
+    size = sum(_file_size(local(p)) for c in (component, *component.children) for p in c.files) + 1
     rewritten = component.type.strategy == "decomposed" or component.type.transformer is not None
     return size if rewritten else size // 20 + 1
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # a broken symbolic link: reading it fails later, with a message naming it
+        return 0
 
 
 def _move_into_place(staging: Path, out_dir: Path) -> None:
