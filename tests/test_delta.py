@@ -702,6 +702,15 @@ def test_source_dir_ignore_and_include_files(tmp_path: Path) -> None:
     assert destroyed["destructiveChanges"]["ApexClass"] == ["InvoiceService"]
 
 
+def test_a_source_dir_in_neither_revision_is_warned_about(tmp_path: Path) -> None:
+    repo = small_repo(tmp_path)
+    typo = delta(repo, tmp_path / "a", "--source-dir", f"{DEFAULT}/clases", "--source-dir", f"{DEFAULT}/classes")
+    assert typo["package"] == {"ApexClass": ["InvoiceExporter"]}
+    assert typo["warnings"] == [f"--source-dir {DEFAULT}/clases: no such folder in git:HEAD~1 or git:HEAD; "
+                                "nothing below it is in the delta"]
+    assert delta(repo, tmp_path / "b", "--source-dir", f"{DEFAULT}/classes")["warnings"] == []
+
+
 @pytest.mark.parametrize("option, sgd_option, lines", [
     ("--source-dir", "source", None),
     ("--ignore-file", "ignore", "**/listViews/\n**/classes/\n"),

@@ -174,6 +174,12 @@ class PathFilter:
     def in_sources(self, path: str) -> bool:
         return not self.source_dirs or any(d == "" or path == d or path.startswith(d + "/") for d in self.source_dirs)
 
+    def unknown_sources(self, *listings: list[str]) -> list[str]:
+        """The ``--source-dir`` folders that no file of the listings is in: a typo, most likely, which sgd passes
+        over in silence, leaving an empty delta."""
+        return [d for d in self.source_dirs
+                if d and not any(f == d or f.startswith(d + "/") for files in listings for f in files)]
+
     def keep(self, path: str, status: str) -> bool:
         """sgd's rule: a deletion is judged by the destructive ignore file, anything else by the ignore file."""
         spec = self.ignore_destructive if status == "D" else self.ignore
@@ -220,6 +226,9 @@ def run_delta(request: DeltaRequest) -> DeltaResult:
     paths = PathFilter.from_request(request)
     changed = _compare(request, paths, facts)
     delta = Planner(changed, facts, paths, request.generate_delta).plan()
+    delta.warnings.extend(f"--source-dir {folder}: no such folder in {changed.from_.tree.label} or "
+                          f"{changed.to.tree.label}; nothing below it is in the delta"
+                          for folder in paths.unknown_sources(changed.to.tree.files(), changed.from_.tree.files()))
     api_version = request.api_version or changed.to.source.project.source_api_version
     destructive_file = f"destructiveChanges/{request.destructive_name}.xml"
     outputs = {
