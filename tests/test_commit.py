@@ -429,3 +429,23 @@ def test_a_static_resource_crosses_formats_as_a_zip_or_a_folder(tmp_path: Path) 
                        "-m", "brand", "--select", "StaticResource:brand")
     assert code == 0, err
     assert git(repo, "diff", "--name-only", "main", "brand").split() == ["staticresources/brand.resource"]
+
+
+@pytest.mark.parametrize("text, why", [
+    ("{bad", "Expecting property name"),
+    ('{"components": [{"selector": 5, "status": "new"}]}', "the selector 5 is not text"),
+    ("[1, 2]", "list indices"),
+    ('{"components": [5]}', "has no attribute"),
+    ('{"summary": {}}', "components"),
+])
+def test_a_file_that_is_not_a_comparison_report_is_a_one_line_error(tmp_path: Path, text: str, why: str) -> None:
+    from sfhotfix.act.selection import read_selectors
+    from sfhotfix.errors import UsageError
+
+    report = tmp_path / "report.json"
+    report.write_text(text)
+    with pytest.raises(UsageError) as raised:
+        read_selectors((), None, report)
+    message = str(raised.value)
+    assert message.startswith(f"{report}: not a report of `sfhotfix compare --json`") and why in message
+    assert "\n" not in message

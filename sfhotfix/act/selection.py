@@ -29,8 +29,12 @@ def read_selectors(selects: tuple[str, ...], select_file: Path | None, from_comp
     if from_comparison is not None:
         try:
             report = json.loads(from_comparison.read_text(encoding="utf-8"))
-            selectors.extend(c["selector"] for c in report["components"] if c.get("status") != "identical")
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            chosen = [c["selector"] for c in report["components"] if c.get("status") != "identical"]
+            wrong = next((s for s in chosen if not isinstance(s, str)), None)
+            if wrong is not None:
+                raise TypeError(f"the selector {json.dumps(wrong)} is not text")
+            selectors.extend(chosen)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise UsageError(f"{from_comparison}: not a report of `sfhotfix compare --json` ({exc})") from None
     if not selectors:
         raise UsageError("nothing selected: use --select SELECTOR, --select-file FILE or --from-comparison FILE")
