@@ -103,7 +103,6 @@ class _Revisions:
 
     def report(self, project_dir: Path | None, filters: Filters) -> dict | None:
         from ..sources import read_setup
-
         from .changed import shared_format
 
         setup = read_setup(self.to_tree, project_dir)
@@ -119,7 +118,8 @@ class _Revisions:
         # rows walk the placement, which a child would copy page by page as it touched each object's count
         parents = {key: where for key, where in placed.in_file.items()
                    if key not in touched.keys and key not in placed.with_children}
-        in_child = [self.to_tree.forget_reader] if isinstance(self.to_tree, GitTree) else []  # git's, not ours
+        # the child starts its own git reader; a folder is read from the disk as it is
+        in_child = [self.to_tree.forget_reader] if isinstance(self.to_tree, GitTree) else []
         inside = Forked(lambda: _children_inside(self.to_tree, setup, parents), in_child=in_child)
         try:
             rows = _accepted(narrow(self.to_tree, self.from_tree, setup, fmt, placed, touched, read_all=False,
@@ -139,7 +139,8 @@ def _accepted(groups: list[tuple[Key, list[Row]]], filters: Filters) -> tuple[se
 Inside = list[tuple[Key, list[Key]]]  # a component's key, and the keys of the children inside its file
 
 
-def _children_inside(to_tree: GitTree | ListedFolder, setup: Setup, parents: dict[Key, tuple[str, MetadataType]]) -> Inside:
+def _children_inside(to_tree: GitTree | ListedFolder, setup: Setup,
+                     parents: dict[Key, tuple[str, MetadataType]]) -> Inside:
     """The children inside the files of untouched components (custom labels…), read and parsed: small enough
     to come back from a child process."""
     from ..resolve import in_file_child_keys
