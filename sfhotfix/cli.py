@@ -167,9 +167,12 @@ def diff(source_spec, target_spec, repo, project_dir, types, exclude_types, name
          changed_since, selector) -> None:
     """Print a readable diff of one component (SELECTOR as compare prints it)."""
     from .compare import Filters, compare as run
+    from .compare.focus import focus
+    from .registry import load_registry
 
     filters = Filters.parse(types, exclude_types, name_glob, status, changed_by, changed_since)
-    comparison = run(source_spec, target_spec, repo, project_dir, filters, include_identical=True, texts=True)
+    comparison = run(source_spec, target_spec, repo, project_dir, filters, include_identical=True, texts=True,
+                     focus=focus([selector], load_registry()))
     row = comparison.find(selector)
     if row is None:
         raise UsageError(f"{selector}: no such component in {source_spec} or {target_spec}")

@@ -243,6 +243,23 @@ def test_cli_json_html_and_diff(tmp_path: Path) -> None:
     assert result.exit_code == 0 and "0.03" in result.stdout and "0.02" in result.stdout
 
 
+def test_diff_reads_only_what_its_selector_can_live_in_and_prints_what_the_whole_comparison_does(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = edited_copy(tmp_path)
+    monkeypatch.setenv("COLUMNS", "200")
+    runner = CliRunner()
+    spec = ["--source", str(EXAMPLE / "hotfix-sandbox"), "--target", str(target)]
+    report = json.loads(runner.invoke(main, ["compare", *spec, "--json"]).stdout)
+    selectors = [c["selector"] for c in report["components"]]
+    assert any("/fieldPermissions:" in s for s in selectors) and any(s.startswith("CustomField:") for s in selectors)
+    focused = {s: runner.invoke(main, ["diff", *spec, s]) for s in selectors}
+    monkeypatch.setattr("sfhotfix.compare.focus.focus", lambda *args, **kwargs: None)
+    for selector, result in focused.items():
+        whole = runner.invoke(main, ["diff", *spec, selector])
+        assert result.exit_code == whole.exit_code == 0, (selector, result.stderr)
+        assert result.stdout == whole.stdout, selector
+
+
 @pytest.mark.parametrize("spec, message", [
     ("nope-folder", "no such file or folder"),
     ("git:no-such-ref", "unknown revision"),

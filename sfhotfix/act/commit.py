@@ -18,10 +18,11 @@ import git
 
 from ..compare import Comparison, compare
 from ..compare.engine import Row
+from ..compare.focus import focus
 from ..errors import SfhotfixError, UsageError
 from ..output import checked_relative
 from .apply import Applier, RepoLayout, keep_manifest
-from .selection import focus, missing_references, read_selectors, related_rows, select_rows
+from .selection import HINT_DIRECTORIES, missing_references, read_selectors, related_rows, select_rows
 
 ZERO = "0" * 40
 
@@ -130,7 +131,7 @@ def commit_selection(request: CommitRequest, comparison: Comparison | None = Non
         from ..registry import load_registry
 
         comparison = compare(request.source, f"git:{start}", repo=top, project_dir=request.project_dir,
-                             focus=focus(selectors, load_registry()) if not request.from_comparison else None)
+                             focus=focus(selectors, load_registry(), HINT_DIRECTORIES) if not request.from_comparison else None)
     rows, warnings = select_rows(comparison, selectors)
     hints = related_rows(comparison, rows)
     if request.with_dependencies:

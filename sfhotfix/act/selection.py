@@ -7,7 +7,6 @@ from __future__ import annotations
 import difflib
 import json
 from pathlib import Path
-from typing import Callable
 
 from ..compare import Comparison
 from ..compare.engine import Row
@@ -138,49 +137,8 @@ def missing_references(comparison: Comparison, selected: list[Row]) -> list[str]
 
 
 # what dependency hints look at, by the type of a selected component: whole directories kept in focus
-_HINT_DIRECTORIES = {
+HINT_DIRECTORIES = {
     "CustomField": ("profiles", "permissionsets", "layouts"),
     "CustomObject": ("profiles", "permissionsets", "layouts", "tabs"),
     "ApexClass": ("profiles", "permissionsets", "classes"),
 }
-
-
-def focus(selectors: list[str], registry) -> Callable[[str], bool] | None:
-    """A path filter keeping the files the selected components (and their dependency hints) can live
-    in, so that committing from a large tree resolves a few hundred files instead of fifty thousand.
-    None when a selector names a type the filter cannot place (then everything is read)."""
-    names: set[tuple[str, str]] = set()
-    whole: set[str] = set()
-    for selector in selectors:
-        type_name, _, rest = selector.partition(":")
-        full_name = rest.split("/", 1)[0]
-        t = registry.find(type_name)
-        if t is None:
-            return None
-        top = registry.get(t.parent) if t.parent else t
-        if t.parent and not t.ignore_parent_name:
-            full_name = full_name.split(".", 1)[0]
-        if t.ignore_parent_name:
-            full_name = top.name  # all labels live in one file per project
-            whole.add(top.directory_name)
-        if top.in_folder or "/" in full_name:
-            return None
-        names.add((top.directory_name, full_name))
-        whole.update(_HINT_DIRECTORIES.get(type_name, ()))
-        # the warnings about missing fields look at the object a layout or a field permission names
-        if type_name == "Layout":
-            names.add(("objects", full_name.split("-", 1)[0]))
-        if "/fieldPermissions:" in selector:
-            names.add(("objects", selector.rsplit(":", 1)[1].split(".", 1)[0]))
-
-    def keep(path: str) -> bool:
-        parts = path.split("/")
-        for index, part in enumerate(parts[:-1]):
-            if part in whole:
-                return True
-            if any(part == directory and (parts[index + 1] == name or parts[index + 1].startswith(name + "."))
-                   for directory, name in names):
-                return True
-        return path.endswith("sfdx-project.json") or path.endswith(".forceignore")
-
-    return keep
