@@ -136,19 +136,19 @@ def compare(source_spec, target_spec, repo, project_dir, types, exclude_types, n
     from .compare.revisions import revision_report
 
     filters = Filters.parse(types, exclude_types, name_glob, status, changed_by, changed_since)
-    quick = html_file is None and not include_identical  # two git revisions: only what changed is built
-    report = revision_report(source_spec, target_spec, repo, project_dir, filters) if quick else None
+    texts = html_file is not None  # the HTML report shows both sides of each changed row
+    # against a git revision: only what changed is built
+    report = None if include_identical else revision_report(source_spec, target_spec, repo, project_dir, filters, texts)
     if report is None:
-        comparison = run(source_spec, target_spec, repo, project_dir, filters, include_identical,
-                         texts=bool(html_file))
-        report = comparison.as_json(include_identical, texts=bool(html_file))
+        report = run(source_spec, target_spec, repo, project_dir, filters, include_identical,
+                     texts=texts).as_json(include_identical, texts=texts)
     if html_file:
         from .report.html import render_html
 
         html_file.write_text(render_html(report), encoding="utf-8")
+        report["components"] = [{k: v for k, v in c.items() if k not in ("sourceText", "targetText")}
+                                for c in report["components"]]
     if as_json:
-        if html_file:
-            report = comparison.as_json(include_identical)
         click.echo(json.dumps(report, indent=1, ensure_ascii=False))
         return
     from rich.console import Console

@@ -270,10 +270,10 @@ def make_repo(base: Path, before: dict[str, str], after: dict[str, str]) -> Path
     return repo
 
 
-def assert_same_reports(repo: Path, source: str, target: str, filters: Filters) -> None:
-    quick = revision_report(source, target, repo, None, filters)
+def assert_same_reports(repo: Path, source: str, target: str, filters: Filters, texts: bool = False) -> None:
+    quick = revision_report(source, target, repo, None, filters, texts)
     assert quick is not None, (source, target)
-    whole = compare(source, target, repo=repo, filters=filters).as_json()
+    whole = compare(source, target, repo=repo, filters=filters, texts=texts).as_json(texts=texts)
     assert quick == whole, (source, target, filters)
 
 
@@ -284,6 +284,7 @@ def assert_revisions_compare_alike(tmp_path: Path, before: dict[str, str], after
     repo = make_repo(tmp_path, before, after)
     for filters in FILTERS:
         assert_same_reports(repo, "git:B", "git:A", filters)
+    assert_same_reports(repo, "git:B", "git:A", Filters(), texts=True)  # what the HTML report is drawn from
     assert_same_reports(repo, "git:A", "git:B", FILTERS[3])
     for folder in folders:
         assert_same_reports(repo, f"git:B:{folder}", f"git:A:{folder}/", Filters())
@@ -351,10 +352,13 @@ def test_cli_prints_the_whole_comparisons_report(tmp_path: Path, monkeypatch: py
     repo = make_repo(tmp_path, before, source_edits(before, ["labels", "field label", "profile"], random.Random(1)))
     args = ["compare", "--source", "git:B", "--target", "git:A", "--repo", str(repo), "--json"]
     quick = CliRunner().invoke(main, args)
+    quick_html = CliRunner().invoke(main, [*args, "--html", str(tmp_path / "quick.html")])
     monkeypatch.setattr("sfhotfix.compare.revisions.revision_report", lambda *a, **k: None)
     whole = CliRunner().invoke(main, args)
-    assert quick.exit_code == whole.exit_code == 0
-    assert quick.stdout == whole.stdout
+    whole_html = CliRunner().invoke(main, [*args, "--html", str(tmp_path / "whole.html")])
+    assert quick.exit_code == whole.exit_code == quick_html.exit_code == whole_html.exit_code == 0
+    assert quick.stdout == whole.stdout == quick_html.stdout == whole_html.stdout
+    assert (tmp_path / "quick.html").read_bytes() == (tmp_path / "whole.html").read_bytes()
     bad = CliRunner().invoke(main, ["compare", "--source", "git:B", "--target", "git:nope", "--repo", str(repo)])
     assert bad.exit_code == 2 and "unknown revision" in bad.stderr
 

@@ -139,15 +139,16 @@ class Narrowed:
         return sorted(keys, key=lambda key: self._position(key, order))
 
     def rows(self, compared: Callable[[Unit | None, Unit | None], bool] = lambda to, from_: True,
-             ) -> list[tuple[Key, list[Row]]]:
-        """Each unit's rows (of the units ``compared`` admits), in compare_units' order."""
+             texts: bool = False) -> list[tuple[Key, list[Row]]]:
+        """Each unit's rows (of the units ``compared`` admits), in compare_units' order; with ``texts``, the
+        changed rows carry both sides' texts (for the HTML report)."""
         from .engine import compare_unit
 
         groups = []
         for key in self.keys():
             s, t = self.source_units.get(key), self.target_units.get(key)
             if compared(s, t):
-                groups.append((key, compare_unit(s, t)))
+                groups.append((key, compare_unit(s, t, texts=texts)))
         return groups
 
     def _position(self, key: Key, order: dict[Key, int]) -> tuple:

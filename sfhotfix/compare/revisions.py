@@ -16,8 +16,8 @@ compare(). The report is the one compare() gives, row for row and count for coun
   process compares the touched units.
 
 Where the sides are not read the same way (other folders of the repository, a changed sfdx-project.json or
-.forceignore, files laid out or detected otherwise: changed.shared_format), or identical rows or texts are
-wanted, :func:`revision_report` answers None and compare() runs.
+.forceignore, files laid out or detected otherwise: changed.shared_format), or identical rows are wanted,
+:func:`revision_report` answers None and compare() runs.
 """
 
 from __future__ import annotations
@@ -41,9 +41,10 @@ if TYPE_CHECKING:
 
 
 def revision_report(source_spec: str, target_spec: str, repo: Path | None = None, project_dir: Path | None = None,
-                    filters: Filters = Filters()) -> dict | None:
-    """The report ``compare --json`` prints for ``git:TO[:PATH]``, or a folder, against ``git:FROM[:PATH]``, or
-    None where this way does not apply (then compare() answers, with its own errors for bad specs)."""
+                    filters: Filters = Filters(), texts: bool = False) -> dict | None:
+    """The report ``compare --json`` prints for ``git:TO[:PATH]``, or a folder, against ``git:FROM[:PATH]``
+    (with ``texts``, the one the HTML report is drawn from), or None where this way does not apply (then
+    compare() answers, with its own errors for bad specs)."""
     if not target_spec.startswith("git:"):
         return None
     from_ref, from_subpath = parse_git_spec(target_spec)
@@ -64,7 +65,7 @@ def revision_report(source_spec: str, target_spec: str, repo: Path | None = None
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return pair.report(project_dir, filters)
+        return pair.report(project_dir, filters, texts)
     finally:
         if collecting:
             gc.enable()
@@ -101,7 +102,7 @@ class _Revisions:
         to_tree, from_tree = ListedFolder(folder), GitTree(repo, from_ref, subpath)
         return cls(to_tree, from_tree, folder_changes(to_tree, from_tree, read_setup(to_tree, project_dir)))
 
-    def report(self, project_dir: Path | None, filters: Filters) -> dict | None:
+    def report(self, project_dir: Path | None, filters: Filters, texts: bool) -> dict | None:
         from ..sources import read_setup
         from .changed import shared_format
 
@@ -122,17 +123,18 @@ class _Revisions:
         in_child = [self.to_tree.forget_reader] if isinstance(self.to_tree, GitTree) else []
         inside = Forked(lambda: _children_inside(self.to_tree, setup, parents), in_child=in_child)
         try:
-            rows = _accepted(narrow(self.to_tree, self.from_tree, setup, fmt, placed, touched, read_all=False,
-                                    known=known).rows(), filters)
+            narrowed = narrow(self.to_tree, self.from_tree, setup, fmt, placed, touched, read_all=False, known=known)
+            rows = _accepted(narrowed.rows(texts=texts), filters, texts)
         except BaseException:
             inside.abandon()
             raise
         return _report(self.to_tree.label, self.from_tree.label, rows, placed, inside.result(), filters)
 
 
-def _accepted(groups: list[tuple[Key, list[Row]]], filters: Filters) -> tuple[set[Key], list[tuple[str, dict]]]:
+def _accepted(groups: list[tuple[Key, list[Row]]], filters: Filters,
+              texts: bool) -> tuple[set[Key], list[tuple[str, dict]]]:
     """The units compared, and the status and JSON of each row the filters let through."""
-    return {key for key, _ in groups}, [(row.status, row.as_json()) for _, rows in groups for row in rows
+    return {key for key, _ in groups}, [(row.status, row.as_json(texts)) for _, rows in groups for row in rows
                                         if filters.accepts(row)]
 
 
