@@ -170,7 +170,8 @@ def compare_revisions(repo: Path, from_ref: str, to_ref: str,
     units, and rows when they differ). For a caller that judges some types itself: ``compared(to_unit,
     from_unit)`` leaves units out of the rows (they stay in the units), and the children inside the files of
     the types ``parse_children`` refuses are not read at all. Each side is read through its own
-    sfdx-project.json; where the two differ (or their .forceignore files do), both are resolved whole.
+    sfdx-project.json; where the two differ (or their .forceignore files do, or the files are laid out
+    otherwise: :func:`shared_format`), both are resolved whole.
     """
     from ..sources import read_setup
     from .narrowing import narrow, placed_and_touched
