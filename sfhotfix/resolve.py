@@ -65,6 +65,19 @@ class _Collector:
         return component
 
 
+def text_paths(paths: list[str], label: str) -> list[str]:
+    """``paths``, refused with a one-line error where one is not UTF-8: the disk and git allow any bytes in a
+    name, but Salesforce's names, the JSON and HTML reports and the manifests are text."""
+    if not "".join(paths).isascii():
+        for path in paths:
+            try:
+                path.encode("utf-8")
+            except UnicodeEncodeError:
+                shown = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                raise UsageError(f"{label}/{shown}: the file name is not UTF-8; rename or remove the file") from None
+    return paths
+
+
 def resolve(
     tree: FileTree,
     registry: Registry,
@@ -85,6 +98,7 @@ def resolve(
     ignored: list[str] = []
     for path in files:
         (ignored if forceignore.denies(path) else kept).append(path)
+    text_paths(kept, tree.label)
     fmt = fmt or detect_format(kept, registry)
     collector = _Collector()
     resolver = placer or PathResolver(registry, fmt, root)

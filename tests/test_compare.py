@@ -287,6 +287,32 @@ def test_a_file_that_cannot_be_read_is_a_one_line_error(tmp_path: Path) -> None:
         assert "Gone.cls: cannot be read" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+def test_a_file_name_that_is_not_utf8_is_a_one_line_error(tmp_path: Path) -> None:
+    import os
+
+    folder = tmp_path / "sandbox"
+    shutil.copytree(EXAMPLE / "hotfix-sandbox", folder)
+    try:
+        name = os.path.join(os.fsencode(folder / "classes"), b"\xffLatin1.cls")
+        with open(name, "wb") as file:
+            file.write(b"public class X {}\n")
+    except OSError:
+        pytest.skip("this file system refuses a file name that is not UTF-8")
+    repo = tmp_path / "repo"
+    shutil.copytree(folder, repo)
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "with the file")
+    for source, target in ((str(folder), str(EXAMPLE / "hotfix-sandbox")), ("git:HEAD", str(EXAMPLE / "hotfix-sandbox")),
+                           (str(EXAMPLE / "hotfix-sandbox"), "git:HEAD"), (str(folder), "git:HEAD")):
+        for extra in ([], ["--json"], ["--html", str(tmp_path / "r.html")]):
+            result = CliRunner().invoke(main, ["compare", "--source", source, "--target", target, "--repo", str(repo),
+                                               *extra])
+            assert result.exit_code == 2, (source, target, extra, result.output)
+            assert "classes/\\xffLatin1.cls: the file name is not UTF-8" in result.stderr, result.stderr
+            assert len(result.stderr.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize("method", ["deflated", "stored"])
 def test_a_damaged_zip_entry_is_a_one_line_error(tmp_path: Path, method: str) -> None:
     import zipfile

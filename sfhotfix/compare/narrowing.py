@@ -176,14 +176,17 @@ def placed_and_touched(to_tree: Tree, from_tree: FromTree, changes: dict[str, Ch
     ``whole=False`` places only the paths :func:`near` the changed ones, for a caller that needs the touched
     units but neither the count nor the order of the others (``delta``).
     """
+    from ..resolve import text_paths
+
     also = list(also)
+    text_paths([path for path in changes if not to_tree.holds(path)], from_tree.label)  # deleted files' names
     known: Known = ({}, {})
     reader = threading.Thread(target=_read_changed, args=(to_tree, from_tree, changes, known))
     reader.start()
     try:
         files = to_tree.files()  # narrowed before the ignore rules, which then test a few paths instead of all
-        placed = Placed.of(setup.read_files(files if whole else near(files, [*changes, *also], setup.registry)),
-                           setup, fmt)
+        read = setup.read_files(files if whole else near(files, [*changes, *also], setup.registry))
+        placed = Placed.of(text_paths(read, to_tree.label), setup, fmt)
     finally:
         reader.join()
     return placed, Touched.of(placed, changes, also, from_tree), known
