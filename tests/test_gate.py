@@ -135,6 +135,22 @@ def test_validate_a_branch_with_specified_tests(recorded_org, tmp_path: Path) ->
     assert snapshot(repo) == before
 
 
+def test_validate_in_a_shallow_single_branch_ci_clone(recorded_org, tmp_path: Path) -> None:
+    """A CI clone has the pull request's branch and its last commit: the base branch and the history to the
+    merge base are fetched first."""
+    repo, origin = hotfix_branch(tmp_path)
+    git(repo, "push", "-q", "origin", "hf")
+    clone = tmp_path / "ci-clone"
+    git(tmp_path, "clone", "-q", "--depth", "1", "--branch", "hf", f"file://{origin}", str(clone))
+    code, out, err = run("validate", "--branch", "hf", "--repo", str(clone), "--test-level", "RunSpecifiedTests",
+                         "--json", *FAST)
+    assert code == 0, err
+    record = json.loads(out)["record"]
+    assert record["package"] == {"ApexClass": ["InvoiceService"], "CustomField": ["Invoice__c.Days_Overdue__c"]}
+    assert record["base"] == git(repo, "rev-parse", "main").strip()
+    assert git(clone, "rev-parse", "--is-shallow-repository").strip() == "false"
+
+
 def test_validate_reports_failures_and_records_them(recorded_org, tmp_path: Path) -> None:
     repo, _ = hotfix_branch(tmp_path)
     git(repo, "checkout", "-q", "hf")

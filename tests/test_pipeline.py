@@ -70,6 +70,12 @@ def test_ci_init_writes_valid_yaml_with_the_branches(tmp_path: Path, kind: str) 
         yaml.safe_load(text)
         assert "{{" not in text.replace("${{", "") and "prod" in text and "sfhotfix" in text
     assert any("sfhotfix sync" in p.read_text() for p in written)
+    # a shallow clone has no merge base to compute the delta from: every job asks for the whole history
+    full_history = {"github": "fetch-depth: 0", "gitlab": 'GIT_DEPTH: "0"', "azure": "fetchDepth: 0",
+                    "bitbucket": "depth: full"}[kind]
+    assert all(full_history in path.read_text() for path in written)
+    if kind == "gitlab":  # one per job
+        assert written[0].read_text().count(full_history) == written[0].read_text().count("image:")
     assert any("--test-level RunSpecifiedTests" in p.read_text() for p in written)
     code, _, err = run("ci", "init", kind, "--repo", str(tmp_path))
     assert code == 2 and "already exists" in err

@@ -47,6 +47,13 @@ def test_sync_plan_after_a_hotfix(tmp_path: Path) -> None:
     assert plan["release/2027.01"]["conflicts"] == [FIELD]
     assert plan["develop"]["head"] == git(origin, "rev-parse", "develop").strip()
     assert git(origin, "branch", "--list", "sync/*").strip() == ""  # a dry run pushes nothing
+    # a CI clone: one branch, one commit; the sync fetches every branch and the whole history first
+    shallow = tmp_path / "ci-clone"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{origin}", str(shallow))
+    code, out, err = run("sync", "--repo", str(shallow), "--dry-run", "--json")
+    assert code == 0, err
+    assert json.loads(out)["targets"] == list(plan.values())
+    assert git(shallow, "rev-parse", "--is-shallow-repository").strip() == "false"
 
 
 def test_pattern_matching_nothing_and_no_origin(tmp_path: Path) -> None:

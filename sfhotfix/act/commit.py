@@ -83,6 +83,14 @@ def has_origin(repo: git.Repo) -> bool:
     return "origin" in [r.name for r in repo.remotes]
 
 
+def fetch_origin(repo: git.Repo) -> None:
+    """Every branch of origin, with the whole history: a CI clone often has one branch (``--single-branch``)
+    and a few commits (``--depth``), where merge bases and the sync's merge check need them all. Raises git's
+    error."""
+    shallow = repo.git.rev_parse("--is-shallow-repository") == "true"
+    repo.git.fetch("--quiet", *(["--unshallow"] if shallow else []), "origin", "+refs/heads/*:refs/remotes/origin/*")
+
+
 def base_ref(repo: git.Repo, base: str) -> str:
     """The name under which the base branch exists: the local branch, else origin's."""
     for ref in (base, f"origin/{base}"):

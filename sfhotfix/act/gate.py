@@ -38,7 +38,7 @@ from ..report.gate import gate_comment
 from ..resolve import resolve
 from ..tree import FolderTree
 from .apex_tests import covering_tests, find_test_classes
-from .commit import git_message, has_origin, open_repo, resolve_base
+from .commit import fetch_origin, git_message, has_origin, open_repo, resolve_base
 from .delta_package import DeltaPackage, build_delta_package
 from .history import History, Record, actor, now
 from .pr import repository_host
@@ -121,7 +121,7 @@ class _Context:
     def fetch(self) -> None:
         if has_origin(self.repo):
             try:
-                self.repo.git.fetch("--quiet", "origin")
+                fetch_origin(self.repo)
             except git.GitCommandError as exc:
                 raise SfhotfixError(f"origin: fetch failed ({git_message(exc)})") from None
 
@@ -158,6 +158,8 @@ def validate(request: GateRequest) -> GateResult:
         assert request.branch is not None
         head, branch = resolve_base(ctx.repo, request.branch), request.branch
         base_branch = request.base or ctx.config.pipeline.production_branch
+    if ctx.repo.git.rev_parse("--is-shallow-repository") == "true":
+        ctx.fetch()  # the merge base may lie beyond a shallow clone's history
     base = ctx.repo.git.merge_base(resolve_base(ctx.repo, base_branch), head)
     package = build_delta_package(ctx.root, base, head)
     if package.empty:

@@ -20,7 +20,7 @@ from ..compare import compare
 from ..config import load_config
 from ..errors import SfhotfixError, UsageError
 from ..hosts import PullRequestSpec, open_pull_request, pr_body
-from .commit import git_message, has_origin, open_repo
+from .commit import fetch_origin, git_message, has_origin, open_repo
 from .pr import repository_host
 
 
@@ -79,7 +79,7 @@ def plan_and_sync(request: SyncRequest) -> SyncPlan:
     if not has_origin(repo):
         raise UsageError(f"{repo.working_dir}: no remote 'origin' to find the branches to sync")
     try:
-        repo.git.fetch("--quiet", "origin")
+        fetch_origin(repo)
     except git.GitCommandError as exc:
         raise SfhotfixError(f"origin: fetch failed ({str(exc.stderr).strip().splitlines()[-1:]})") from None
     remote = _remote_branches(repo)
