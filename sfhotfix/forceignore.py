@@ -31,7 +31,7 @@ class ForceIgnore:
     @classmethod
     def from_directory(cls, directory: Path | None) -> "ForceIgnore":
         if directory is not None and (Path(directory) / ".forceignore").is_file():
-            return cls((Path(directory) / ".forceignore").read_text(encoding="utf-8").splitlines())
+            return cls((Path(directory) / ".forceignore").read_text(encoding="utf-8-sig", errors="replace").splitlines())
         return cls()
 
     def kept(self, paths: list[str]) -> list[str]:

@@ -170,7 +170,7 @@ def _forceignore(tree: FileTree, project: SfdxProject, own_project: bool) -> For
         return ForceIgnore.from_directory(project.root)
     if own_project:
         try:
-            return ForceIgnore(tree.read(".forceignore").decode("utf-8").splitlines())
+            return ForceIgnore(tree.read(".forceignore").decode("utf-8-sig", "replace").splitlines())
         except (KeyError, FileNotFoundError, UsageError):
             return ForceIgnore()
     return ForceIgnore()

@@ -22,3 +22,16 @@ def test_user_patterns() -> None:
     assert ignore.denies("force-app/main/default/profiles/Admin.profile-meta.xml")
     assert not ignore.denies("force-app/main/default/classes/A.cls")
     assert ignore.denies("a/b.dup")
+
+
+def test_a_byte_order_mark_and_windows_line_ends_are_not_part_of_the_patterns(tmp_path) -> None:
+    """A .forceignore saved by a Windows editor: the first pattern still applies, from a folder or a revision."""
+    from sfhotfix.sources import read_setup
+    from sfhotfix.tree import FolderTree
+
+    (tmp_path / "sfdx-project.json").write_text('{"packageDirectories": [{"path": "force-app", "default": true}]}')
+    (tmp_path / ".forceignore").write_bytes(b"\xef\xbb\xbf**/profiles/\r\n**/jsconfig.json\r\n")
+    for ignore in (ForceIgnore.from_directory(tmp_path), read_setup(FolderTree(tmp_path)).forceignore):
+        assert ignore.denies("force-app/main/default/profiles/Admin.profile-meta.xml")
+        assert ignore.denies("force-app/main/default/lwc/jsconfig.json")
+        assert not ignore.denies("force-app/main/default/classes/A.cls")

@@ -208,7 +208,7 @@ def _spec(path: Path | None, option: str) -> pathspec.PathSpec | None:
     if path is None:
         return None
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        lines = Path(path).read_text(encoding="utf-8-sig", errors="replace").splitlines()
     except OSError as exc:
         raise UsageError(f"{option} {path}: cannot read: {exc.strerror or exc}") from None
     return pathspec.GitIgnoreSpec.from_lines(lines)
