@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from .errors import UsageError
+from .textfile import read_text
 
 CONFIG_FILE = "sfhotfix.toml"
 TEST_LEVELS = ("NoTestRun", "RunSpecifiedTests", "RunLocalTests", "RunAllTestsInOrg", "RunRelevantTests")
@@ -64,7 +65,7 @@ def load_config(start: Path | None = None) -> Config:
     for folder in (here, *here.parents):
         path = folder / CONFIG_FILE
         if path.is_file():
-            return parse_config(path.read_text(encoding="utf-8"), path)
+            return parse_config(read_text(path), path)
     return Config()
 
 

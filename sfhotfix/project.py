@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UsageError
+from .textfile import read_text
 
 PROJECT_FILE = "sfdx-project.json"
 # the API version written to package.xml when sfdx-project.json names none: the WSDL simple-salesforce ships
@@ -46,7 +47,7 @@ def load_project(directory: Path | None) -> SfdxProject:
     if not path.exists():
         return SfdxProject(root=Path(directory))
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text(path))
     except json.JSONDecodeError as exc:
         raise UsageError(f"{path}:{exc.lineno}: malformed JSON: {exc.msg}") from None
     return SfdxProject.parse(data, Path(directory), str(path))

@@ -8,6 +8,7 @@ from pathlib import Path
 from ..compare import compare
 from ..config import Config, load_config
 from ..errors import UsageError
+from ..textfile import read_text
 from ..hosts import HostRef, PlannedRequest, PullRequest, PullRequestSpec, detect_host, open_pull_request, pr_body, remote_url
 from .commit import open_repo, resolve_base
 
@@ -51,7 +52,7 @@ def open_pr(request: PrRequest) -> PullRequest | PlannedRequest:
     if request.body_file is not None:
         if not request.body_file.is_file():
             raise UsageError(f"{request.body_file}: no such body file")
-        body = request.body_file.read_text(encoding="utf-8")
+        body = read_text(request.body_file)
     else:
         body = pr_body(branch_components(request.repo, request.branch, base), title)
     spec = PullRequestSpec(request.branch, base, title, body, request.draft, request.reviewers, request.labels)

@@ -11,6 +11,7 @@ from pathlib import Path
 from ..compare import Comparison
 from ..compare.engine import Row
 from ..errors import UsageError
+from ..textfile import read_text
 
 TEST_CLASS_PATTERNS = ("{}Test", "{}_Test", "Test{}", "{}Tests")
 
@@ -21,13 +22,13 @@ def read_selectors(selects: tuple[str, ...], select_file: Path | None, from_comp
     if select_file is not None:
         if not select_file.is_file():
             raise UsageError(f"{select_file}: no such selection file")
-        for line in select_file.read_text(encoding="utf-8").splitlines():
+        for line in read_text(select_file).splitlines():
             line = line.split("#", 1)[0].strip()
             if line:
                 selectors.append(line)
     if from_comparison is not None:
         try:
-            report = json.loads(from_comparison.read_text(encoding="utf-8"))
+            report = json.loads(read_text(from_comparison))
             chosen = [c["selector"] for c in report["components"] if c.get("status") != "identical"]
             wrong = next((s for s in chosen if not isinstance(s, str)), None)
             if wrong is not None:
