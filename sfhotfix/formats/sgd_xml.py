@@ -540,6 +540,7 @@ class _Entries:
         self.entries = entries
         self.raws = [entry[1] for entry in entries]
         self._parsed: dict[int, Node] = {}
+        self._keys: dict[str, list] = {}  # by key element: the pruning and the member lists both ask
 
     def value(self, index: int) -> Node:
         if index not in self._parsed:
@@ -558,6 +559,12 @@ class _Entries:
 
     def keys(self, key: str) -> list:
         """Every entry's key: :meth:`key`, with its usual case (a plain element of leaves) unrolled into one loop."""
+        found = self._keys.get(key)
+        if found is None:
+            found = self._keys[key] = self._read_keys(key)
+        return found
+
+    def _read_keys(self, key: str) -> list:
         head, tail = f"<{self.tag}>", f"</{self.tag}>"
         start, end = len(head), -len(tail)
         opening, empty = f"<{key}>", f"<{key}/>"
