@@ -114,4 +114,6 @@ def open_tree(path: Path) -> FileTree:
         return FolderTree(path)
     if path.is_file():
         return ZipTree(path)
+    if path.exists():  # a device, a socket, a pipe
+        raise UsageError(f"{path}: neither a folder nor a .zip file")
     raise UsageError(f"{path}: no such file or folder")

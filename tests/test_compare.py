@@ -262,6 +262,7 @@ def test_diff_reads_only_what_its_selector_can_live_in_and_prints_what_the_whole
 
 @pytest.mark.parametrize("spec, message", [
     ("nope-folder", "no such file or folder"),
+    ("/dev/null", "neither a folder nor a .zip file"),
     ("git:no-such-ref", "unknown revision"),
 ])
 def test_bad_specs_are_one_line_errors(tmp_path: Path, spec: str, message: str) -> None:
