@@ -505,6 +505,20 @@ def test_install_is_idempotent_and_keeps_other_attributes(tmp_path: Path) -> Non
     assert all("already" in line for line in again), again
 
 
+def test_install_keeps_the_files_own_bytes_and_line_ends(tmp_path: Path) -> None:
+    """A .gitattributes written on Windows, with a comment in Latin-1: git reads it as bytes, and so is it kept."""
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    own = b"# caf\xe9 pictures\r\n*.png binary\r\n"
+    (repo / ".gitattributes").write_bytes(own)
+    install_merge_driver(repo, "sfhotfix merge-driver %O %A %B %P")
+    written = (repo / ".gitattributes").read_bytes()
+    assert written.startswith(own + b"\r\n" + BLOCK_BEGIN.encode() + b"\r\n")
+    assert written.endswith(BLOCK_END.encode() + b"\r\n") and b"\n" not in written.replace(b"\r\n", b"")
+    install_merge_driver(repo, "sfhotfix merge-driver %O %A %B %P")
+    assert (repo / ".gitattributes").read_bytes() == written
+
+
 def test_install_replaces_its_own_block_only(tmp_path: Path) -> None:
     old = f"a.txt text\n{BLOCK_BEGIN}\n*.old merge={DRIVER}\n{BLOCK_END}\nb.txt -text\n"
     new = update_gitattributes(old, ["*.labels-meta.xml"])

@@ -455,14 +455,14 @@ def install_merge_driver(repo: Path, command: str, registry: Registry | None = N
     said = [_set_config(top, f"merge.{DRIVER}.name", DRIVER_DESCRIPTION),
             _set_config(top, f"merge.{DRIVER}.driver", command)]
     attributes = top / ".gitattributes"
-    before = attributes.read_text(encoding="utf-8") if attributes.exists() else ""
+    # git reads the file as bytes: its line ends and any byte that is not UTF-8 (a Latin-1 comment) are kept
+    before = attributes.read_bytes().decode("utf-8", "surrogateescape") if attributes.exists() else ""
     patterns = attribute_patterns(registry)
     after = update_gitattributes(before, patterns)
     if after == before:
         said.append(f"{attributes}: already marks {len(patterns)} metadata patterns with merge={DRIVER}")
     else:
-        with attributes.open("w", encoding="utf-8", newline="") as out:
-            out.write(after)
+        attributes.write_bytes(after.encode("utf-8", "surrogateescape"))
         verb = "updated" if BLOCK_BEGIN in before else "added"
         said.append(f"{attributes}: {verb} the block marking {len(patterns)} metadata patterns with merge={DRIVER} "
                     f"(not committed: review and commit it, e.g. git add .gitattributes && git commit)")
