@@ -37,6 +37,23 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--manifest", "broken.xml"], "broken.xml:1: malformed XML"),
+    (["--manifest", "missing.xml"], "missing.xml: no such manifest"),
+    (["--types", "ApexClass,ApexClas"], "unknown metadata type 'ApexClas'"),
+    ([], "name what to retrieve"),
+])
+def test_retrieve_input_is_checked_before_any_login(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str],
+                                                    message: str) -> None:
+    for name in ("SF_ACCESS_TOKEN", "SF_INSTANCE_URL", "SF_CLIENT_ID", "SF_USERNAME", "SF_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)  # no org at all: the input's own error comes first
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "broken.xml").write_text("<Package><types><name>ApexClass</name></types>")
+    code, _, err = run("retrieve", *args, "--output-dir", str(tmp_path / "out"))
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "out").exists()
+
+
 def test_retrieve_in_source_format(recorded_org, tmp_path: Path) -> None:
     code, out, err = run("retrieve", "--types", "CustomObject,ApexClass", "--output-dir", str(tmp_path / "out"),
                          "--project", str(EXAMPLES), "--json", *FAST)

@@ -22,8 +22,9 @@ from .retrieve import Polling, RetrieveOutcome, retrieve
 from .tracking import changed_components, parse_since
 
 
-def members_to_retrieve(api: MetadataApi, types: list[str] | None, manifest: Path | None) -> dict[str, list[str]]:
-    """The members a manifest names, or every listed component of ``types``."""
+def requested_members(types: list[str] | None, manifest: Path | None) -> dict[str, list[str]] | None:
+    """The members a manifest names, or None for every component of ``types`` (listed from the org later); read
+    and checked before the org is reached, so that a bad manifest or type name needs no login to be told."""
     if manifest is not None:
         if not manifest.is_file():
             raise UsageError(f"{manifest}: no such manifest")
@@ -33,7 +34,12 @@ def members_to_retrieve(api: MetadataApi, types: list[str] | None, manifest: Pat
         raise UsageError("name what to retrieve: --types T,… or --manifest package.xml")
     registry = load_registry()
     for name in types:
-        registry.get(name)  # a clear error for an unknown type before any call
+        registry.get(name)  # a clear error for an unknown type
+    return None
+
+
+def listed_members(api: MetadataApi, types: list[str]) -> dict[str, list[str]]:
+    """Every component of ``types`` the org lists."""
     members: dict[str, list[str]] = {}
     for props in api.list_metadata(types):
         members.setdefault(props.type, []).append(props.full_name)
@@ -80,9 +86,10 @@ def retrieve_to_folder(target_org: str | None, types: list[str] | None, manifest
     ensure_writable(output_dir, force)
     if changed_since and manifest is not None:
         raise UsageError("--changed-since goes with --types or alone, not with --manifest")
-    api = connect(target_org)
+    requested = None if changed_since else requested_members(types, manifest)
     project = load_project(project_dir)
     registry = load_registry(project.presets)
+    api = connect(target_org)
     notes: list[str] = []
     if changed_since:
         members, notes = changed_members(api, changed_since, types)
@@ -90,7 +97,7 @@ def retrieve_to_folder(target_org: str | None, types: list[str] | None, manifest
             return RetrieveReport(output_dir, 0, 0, notes + [f"nothing changed in {api.client.name} since "
                                                              f"{changed_since} to retrieve"], 0.0)
     else:
-        members = members_to_retrieve(api, types, manifest)
+        members = requested if requested is not None else listed_members(api, types or [])
     with tempfile.TemporaryDirectory(prefix="sfhotfix-retrieve-") as work:
         outcome = retrieve(api, members, registry, Path(work), parallel=parallel, polling=polling, progress=progress)
         files = _output_files(outcome, fmt, registry, api.client.api_version)
