@@ -38,18 +38,23 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--manifest", "broken.xml"], "broken.xml:1: malformed XML"),
-    (["--manifest", "missing.xml"], "missing.xml: no such manifest"),
-    (["--types", "ApexClass,ApexClas"], "unknown metadata type 'ApexClas'"),
-    ([], "name what to retrieve"),
+    (["retrieve", "--manifest", "broken.xml", "--output-dir", "out"], "broken.xml:1: malformed XML"),
+    (["retrieve", "--manifest", "missing.xml", "--output-dir", "out"], "missing.xml: no such manifest"),
+    (["retrieve", "--types", "ApexClass,ApexClas", "--output-dir", "out"], "unknown metadata type 'ApexClas'"),
+    (["retrieve", "--output-dir", "out"], "name what to retrieve"),
+    (["retrieve", "--changed-since", "last tuesday", "--output-dir", "out"], "'last tuesday' is no date"),
+    (["retrieve", "--changed-since", "2024-05-01", "--types", "Flows", "--output-dir", "out"],
+     "unknown metadata type 'Flows'"),
+    (["changes", "--since", "2024-13-01"], "'2024-13-01' is no date"),
+    (["changes", "--types", "ApexClas"], "unknown metadata type 'ApexClas'"),
 ])
-def test_retrieve_input_is_checked_before_any_login(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str],
-                                                    message: str) -> None:
+def test_retrieve_and_changes_input_is_checked_before_any_login(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                args: list[str], message: str) -> None:
     for name in ("SF_ACCESS_TOKEN", "SF_INSTANCE_URL", "SF_CLIENT_ID", "SF_USERNAME", "SF_PASSWORD"):
         monkeypatch.delenv(name, raising=False)  # no org at all: the input's own error comes first
     monkeypatch.chdir(tmp_path)
     (tmp_path / "broken.xml").write_text("<Package><types><name>ApexClass</name></types>")
-    code, _, err = run("retrieve", *args, "--output-dir", str(tmp_path / "out"))
+    code, _, err = run(*args)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "out").exists()
 

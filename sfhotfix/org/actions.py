@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
@@ -19,7 +20,7 @@ from . import connect
 from .deploy import deploy_zip, wait_for_deploy
 from .metadata import DeployStatus, MetadataApi
 from .retrieve import Polling, RetrieveOutcome, retrieve
-from .tracking import changed_components, parse_since
+from .tracking import changed_components, tracking_request
 
 
 def requested_members(types: list[str] | None, manifest: Path | None) -> dict[str, list[str]] | None:
@@ -59,13 +60,14 @@ class RetrieveReport:
                 "warnings": self.warnings, "seconds": round(self.seconds, 3)}
 
 
-def changed_members(api: MetadataApi, since: str, types: list[str] | None) -> tuple[dict[str, list[str]], list[str]]:
+def changed_members(api: MetadataApi, since: datetime,
+                    types: list[str] | None) -> tuple[dict[str, list[str]], list[str]]:
     """The members source tracking says changed since ``since`` (of ``types``), and warnings for the
     deleted ones and those of types sfhotfix does not know, which are not retrieved."""
     registry = load_registry()
     members: dict[str, list[str]] = {}
     warnings = []
-    for change in changed_components(api, since=parse_since(since), types=types):
+    for change in changed_components(api, since=since, types=types):
         if change.deleted:
             warnings.append(f"{change.selector}: deleted in the org (source tracking); not retrieved")
         elif registry.find(change.type) is None:
@@ -86,13 +88,14 @@ def retrieve_to_folder(target_org: str | None, types: list[str] | None, manifest
     ensure_writable(output_dir, force)
     if changed_since and manifest is not None:
         raise UsageError("--changed-since goes with --types or alone, not with --manifest")
+    moment = tracking_request(changed_since, types) if changed_since else None
     requested = None if changed_since else requested_members(types, manifest)
     project = load_project(project_dir)
     registry = load_registry(project.presets)
     api = connect(target_org)
     notes: list[str] = []
-    if changed_since:
-        members, notes = changed_members(api, changed_since, types)
+    if moment is not None:
+        members, notes = changed_members(api, moment, types)
         if not members:
             return RetrieveReport(output_dir, 0, 0, notes + [f"nothing changed in {api.client.name} since "
                                                              f"{changed_since} to retrieve"], 0.0)

@@ -79,14 +79,18 @@ def changes_query(since: datetime | None, since_revision: int | None, types: lis
     return f"SELECT {_FIELDS} FROM SourceMember{where} ORDER BY RevisionCounter"
 
 
+def tracking_request(since: str | None, types: list[str] | None) -> datetime | None:
+    """``--since`` read and ``--types`` checked, before the org is reached: a mistyped date or type needs no
+    login to be told."""
+    for name in types or []:
+        load_registry().get(name)  # a clear error for a misspelt type
+    return parse_since(since) if since else None
+
+
 def changed_components(api: MetadataApi, *, since: datetime | None = None, since_revision: int | None = None,
                        types: list[str] | None = None) -> list[Change]:
     """The components the org tracked as changed (after ``since``, past ``since_revision``, of ``types``),
-    oldest revision first."""
-    if types:
-        registry = load_registry()
-        for name in types:
-            registry.get(name)  # a clear error for a misspelt type before any call
+    oldest revision first; ``tracking_request`` checks the request first."""
     client = api.client
     try:
         rows = client.tooling_query(changes_query(since, since_revision, types))
@@ -147,9 +151,9 @@ class ChangesReport:
 def list_changes(target_org: str | None, since: str | None, since_revision: int | None, types: list[str] | None,
                  select_file: Path | None) -> ChangesReport:
     """``sfhotfix changes``: the components changed in the org; their selectors written to ``select_file``."""
+    moment = tracking_request(since, types)
     api = connect(target_org)
-    changes = changed_components(api, since=parse_since(since) if since else None, since_revision=since_revision,
-                                 types=types)
+    changes = changed_components(api, since=moment, since_revision=since_revision, types=types)
     if select_file is not None:
         lines = [f"# changed in {api.client.name} (source tracking), oldest revision first\n"]
         lines += [f"{c.selector}  # deleted in the org\n" if c.deleted else f"{c.selector}\n" for c in changes]
