@@ -172,7 +172,7 @@ def test_validate_bad_input(tmp_path: Path) -> None:
     code, _, err = run("validate", "--branch", "main", "--repo", str(repo))
     assert code == 2 and "no metadata changes against main, nothing to validate" in err
     code, _, err = run("validate", "--branch", "nope", "--repo", str(repo))
-    assert code == 2 and "nope" in err
+    assert code == 2 and "--branch nope: no such branch" in err
     code, _, err = run("validate", "--repo", str(repo))
     assert code == 2 and "--branch B or --pr N" in err
     repo, _ = hotfix_branch(tmp_path / "b", "--select", "ApexClass:InvoiceService")

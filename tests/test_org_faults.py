@@ -61,6 +61,9 @@ def test_no_credentials_at_all(tmp_path: Path, monkeypatch) -> None:
         monkeypatch.delenv(name)
     result = CliRunner().invoke(main, ["deploy", "--validated-id", "0Af000000000001"])
     assert result.exit_code == 2 and "no org given" in result.stderr
+    for wrong in ("0Af00000000000", "a0B000000000001AAA", "0Af000000000001AA", "latest"):  # told before any login
+        result = CliRunner().invoke(main, ["deploy", "--validated-id", wrong])
+        assert result.exit_code == 2 and f"--validated-id {wrong}: not a deployment id" in result.stderr
 
 
 class _NeverDone:

@@ -91,20 +91,20 @@ def fetch_origin(repo: git.Repo) -> None:
     repo.git.fetch("--quiet", *(["--unshallow"] if shallow else []), "origin", "+refs/heads/*:refs/remotes/origin/*")
 
 
-def base_ref(repo: git.Repo, base: str) -> str:
-    """The name under which the base branch exists: the local branch, else origin's."""
+def base_ref(repo: git.Repo, base: str, option: str = "--base") -> str:
+    """The name under which a branch exists: the local branch, else origin's; ``option`` names it in the error."""
     for ref in (base, f"origin/{base}"):
         try:
             repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}")
             return ref
         except git.GitCommandError:
             continue
-    raise UsageError(f"--base {base}: no such branch in {repo.working_dir} (nor origin/{base})")
+    raise UsageError(f"{option} {base}: no such branch in {repo.working_dir} (nor origin/{base})")
 
 
-def resolve_base(repo: git.Repo, base: str) -> str:
-    """The commit of the base branch: the local branch, else origin's."""
-    return repo.git.rev_parse(f"{base_ref(repo, base)}^{{commit}}")
+def resolve_base(repo: git.Repo, base: str, option: str = "--base") -> str:
+    """The commit of a branch (the base branch unless ``option`` says otherwise): the local branch, else origin's."""
+    return repo.git.rev_parse(f"{base_ref(repo, base, option)}^{{commit}}")
 
 
 def branch_exists(repo: git.Repo, branch: str) -> tuple[str | None, bool]:

@@ -156,7 +156,7 @@ def validate(request: GateRequest) -> GateResult:
         branch, base_branch = info.head, request.base or info.base
     else:
         assert request.branch is not None
-        head, branch = resolve_base(ctx.repo, request.branch), request.branch
+        head, branch = resolve_base(ctx.repo, request.branch, "--branch"), request.branch
         base_branch = request.base or ctx.config.pipeline.production_branch
     if ctx.repo.git.rev_parse("--is-shallow-repository") == "true":
         ctx.fetch()  # the merge base may lie beyond a shallow clone's history

@@ -32,7 +32,7 @@ class PrRequest:
 def branch_components(repo: Path, branch: str, base: str) -> list[dict]:
     """The components ``branch`` changes relative to ``base`` (rows of ``compare --json``)."""
     git_repo = open_repo(repo)
-    head, base_commit = resolve_base(git_repo, branch), resolve_base(git_repo, base)
+    head, base_commit = resolve_base(git_repo, branch, "--branch"), resolve_base(git_repo, base)
     comparison = compare(f"git:{head}", f"git:{base_commit}", repo=Path(git_repo.working_dir))
     return comparison.as_json()["components"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -127,6 +128,9 @@ def validate(target_org: str | None, src: Path, test_level: str | None, tests: l
     return _deploy(target_org, src, True, test_level, tests, project_dir, polling, progress)
 
 
+_DEPLOY_ID = re.compile(r"0Af[0-9A-Za-z]{12}(?:[0-9A-Za-z]{3})?")  # a DeployRequest's id, 15 or 18 characters
+
+
 def deploy(target_org: str | None, src: Path | None, validated_id: str | None, test_level: str | None,
            tests: list[str], project_dir: Path | None, polling: Polling = Polling(),
            progress: Callable[[DeployStatus], None] | None = None) -> DeployStatus:
@@ -134,6 +138,8 @@ def deploy(target_org: str | None, src: Path | None, validated_id: str | None, t
     if (src is None) == (validated_id is None):
         raise UsageError("deploy needs either SRC or --validated-id, not both")
     if validated_id is not None:
+        if not _DEPLOY_ID.fullmatch(validated_id):
+            raise UsageError(f"--validated-id {validated_id}: not a deployment id (0Af and 12 or 15 letters and digits)")
         api = connect(target_org)
         return wait_for_deploy(api, api.deploy_recent_validation(validated_id), polling, progress)
     return _deploy(target_org, src, False, test_level, tests, project_dir, polling, progress)
