@@ -216,6 +216,31 @@ def test_print_comparison_without_changed_by_has_no_such_columns_and_keeps_marku
     assert "ApexClass:[bold red]Evil[/]" in out
 
 
+def test_a_long_list_of_identical_rows_is_cut_keeping_every_difference_under_its_parent():
+    from sfhotfix.report.terminal import IDENTICAL_LISTED
+
+    rows = []
+    for i in range(IDENTICAL_LISTED + 30):
+        obj = f"Obj{i:03d}__c"
+        rows.append({"type": "CustomObject", "fullName": obj, "selector": f"CustomObject:{obj}", "status": "identical",
+                     "parent": None, "changes": []})
+        rows.append({"type": "CustomField", "fullName": f"{obj}.F__c", "selector": f"CustomField:{obj}.F__c",
+                     "status": "changed" if i == IDENTICAL_LISTED + 20 else "identical",
+                     "parent": {"type": "CustomObject", "fullName": obj}, "changes": []})
+    console = _console()
+    print_comparison({"components": rows}, console)
+    out = console.export_text()
+    lines = out.splitlines()
+    changed_parent = f"CustomObject:Obj{IDENTICAL_LISTED + 20:03d}__c"
+    at = next(i for i, line in enumerate(lines) if changed_parent in line)
+    assert "└ CustomField:" in lines[at + 1] and "changed" in lines[at + 1]  # the difference, under its parent
+    shown = sum(1 for line in lines if line.lstrip().startswith("identical"))
+    assert shown == IDENTICAL_LISTED + 1  # the first ones, and the changed field's parent
+    hidden = len(rows) - 1 - shown
+    assert f"… {hidden:,} more identical (all in --json, --html)" in out
+    assert lines[-1].strip() == f"0 new, 1 changed, 0 deleted, {len(rows) - 1} identical"
+
+
 def test_print_comparison_summary_is_computed_when_missing():
     report = make_report()
     del report["summary"]

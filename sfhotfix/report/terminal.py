@@ -59,6 +59,28 @@ def _counts_text(counts: dict[str, int]) -> Text:
     return text
 
 
+IDENTICAL_LISTED = 50  # identical rows listed per type; a 45,000-file project has over a million
+
+
+def _listed(entries: list) -> list:
+    """The entries a type's group lists: every row that differs, with the rows it sits under, and the first
+    identical ones; a terminal table of a million rows is neither readable nor quick to draw."""
+    keep = [entry.row.get("status") != "identical" for entry in entries]
+    above: list[int] = []  # the entries the current one sits under, by depth
+    for index, entry in enumerate(entries):
+        del above[entry.depth:]
+        if keep[index]:
+            for parent in above:
+                keep[parent] = True
+        above.append(index)
+    allowed = IDENTICAL_LISTED
+    for index, entry in enumerate(entries):
+        if not keep[index] and allowed:
+            keep[index] = True  # an identical row's parent comes before it, so it is kept too
+            allowed -= 1
+    return [entry for entry, kept in zip(entries, keep) if kept]
+
+
 def print_comparison(report: dict, console: Console, *, show_identical: bool = True) -> None:
     """Print the comparison as one table grouped by type, then the summary line.
 
@@ -91,7 +113,8 @@ def print_comparison(report: dict, console: Console, *, show_identical: bool = T
             if index:
                 table.add_section()
             table.add_row(Text(""), _group_header(type_name, entries), Text(""), *[Text("")] * extra)
-            for entry in entries:
+            listed = _listed(entries)
+            for entry in listed:
                 row = entry.row
                 name = Text("  " * (entry.depth + 1))
                 if entry.depth:
@@ -107,6 +130,10 @@ def print_comparison(report: dict, console: Console, *, show_identical: bool = T
                 if when:
                     cells.append(Text(short_date(row.get("changedOn"))))
                 table.add_row(*cells, style="dim" if row.get("status") == "identical" else None)
+            if len(listed) < len(entries):
+                more = Text(f"  … {len(entries) - len(listed):,} more identical (all in --json, --html)",
+                            style="dim italic")
+                table.add_row(Text(""), more, Text(""), *[Text("")] * extra)
         console.print(table)
     elif components:
         console.print(Text("No differences.", style="dim"))
