@@ -427,3 +427,22 @@ def test_line_endings_a_bom_and_comments_mean_nothing(tmp_path: Path) -> None:
             "</StaticResource>\n")
     changed = {r.selector for r in compare(str(b), str(a)).rows if r.status == "changed"}
     assert changed == {"ApexClass:InvoiceService", "StaticResource:blob"}
+
+
+def test_compared_units_let_go_of_their_trees_and_read_them_again_when_asked(tmp_path) -> None:
+    """compare_units holds one pair of parsed files at a time, except a file several units read (custom labels
+    and the labels inside it); a released unit parses again."""
+    from sfhotfix.compare.engine import compare_units
+    from sfhotfix.compare.units import collect_units
+    from sfhotfix.sources import open_source
+
+    sides = [collect_units(open_source(EXAMPLE / "hotfix-sandbox")) for _ in range(2)]
+    for units in sides:
+        for unit in units.values():
+            unit.xml  # every tree parsed and cached, as --include-identical parses them
+    rows = compare_units(*sides, include_identical=True)
+    assert rows and all(row.status == "identical" for row in rows)
+    profile = sides[0][("Profile", "Admin")]
+    label = next(unit for key, unit in sides[0].items() if key[0] == "CustomLabel")
+    assert "xml" not in profile.__dict__ and "xml" in label.__dict__  # the labels' file is shared: kept
+    assert profile.xml is not None and profile.xml.tag.endswith("Profile")  # read again on demand

@@ -97,3 +97,4 @@ def test_a_windowed_profile_comparison_finds_what_the_whole_one_finds(tmp_path_f
     whole = compare(str(base / "source"), str(base / "target"), include_identical=True)
     assert [r.as_json() for r in windowed.rows if r.status != "identical"] == \
         [r.as_json() for r in whole.rows if r.status != "identical"]
+

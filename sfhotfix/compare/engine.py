@@ -63,9 +63,24 @@ def compare_units(source: dict[tuple[str, str], Unit], target: dict[tuple[str, s
     summary (identical subcomponents only with ``include_identical``, as listing them means parsing)."""
     rows: list[Row] = []
     keys = list(source) + [k for k in target if k not in source]
+    shared = _shared_files(source), _shared_files(target)
     for key in keys:
-        rows.extend(compare_unit(source.get(key), target.get(key), include_identical, texts))
+        pair = source.get(key), target.get(key)
+        rows.extend(compare_unit(*pair, include_identical, texts))
+        for unit, side_shared in zip(pair, shared):
+            if unit is not None and not side_shared.intersection(unit.files):
+                unit.release()  # no other unit reads its files: their trees are done with
     return rows
+
+
+def _shared_files(units: dict[tuple[str, str], Unit]) -> set[str]:
+    """The files more than one unit reads (a parent and the children inside its file)."""
+    seen: set[str] = set()
+    shared: set[str] = set()
+    for unit in units.values():
+        for path in unit.files:
+            (shared if path in seen else seen).add(path)
+    return shared
 
 
 def _selector(type_name: str, full_name: str) -> str:

@@ -46,6 +46,15 @@ class Unit:
     # True when the unit's XML is an element inside its parent's file, not a file of its own
     in_file: bool = False
     read_file: Callable[[str], bytes] | None = None
+    forget_file: Callable[[str], None] | None = None  # drops a file's parsed tree from the source's cache
+
+    def release(self) -> None:
+        """Drop the parsed XML, read again if it is asked for later: a comparison of two hundred large
+        profiles then holds one pair of trees at a time, not all of them (compare_units)."""
+        self.__dict__.pop("xml", None)
+        if self.forget_file is not None:
+            for path in self.files:
+                self.forget_file(path)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -86,6 +95,11 @@ class _Files:
 
         return fingerprint(self.source.tree, path)
 
+    def forget(self, path: str) -> None:
+        self._trees.pop(path, None)
+        for index_key in [k for k in self._entries if k[0] == path]:
+            del self._entries[index_key]
+
     def root(self, path: str) -> etree._Element:
         if path not in self._trees:
             label = f"{self.source.tree.label}/{path}"
@@ -111,7 +125,7 @@ def collect_units(source: Source) -> dict[tuple[str, str], Unit]:
     units: dict[tuple[str, str], Unit] = {}
     for component in source.resolved.components:
         for unit in _component_units(component, files, registry):
-            unit.read_file = files.data
+            unit.read_file, unit.forget_file = files.data, files.forget
             units[unit.key] = unit
     for path in source.resolved.unknown:
         units[(UNKNOWN, path)] = Unit(UNKNOWN, path, None, None, (files.fingerprint(path),), lambda: None,
