@@ -14,6 +14,12 @@ def _default_denies(part: str) -> bool:
     return part.startswith(".") or part.endswith(".dup") or part in _PACKAGE2_FILES
 
 
+def ignore_lines(data: bytes) -> list[str]:
+    """An ignore file's lines as the sf CLI reads them: UTF-8, a byte order mark dropped, a byte that is not
+    UTF-8 replaced rather than refused (.forceignore, and sfdx-git-delta's ignore and include files)."""
+    return data.decode("utf-8-sig", "replace").splitlines()
+
+
 class ForceIgnore:
     """Answers whether a path (relative, posix) is ignored."""
 
@@ -31,7 +37,7 @@ class ForceIgnore:
     @classmethod
     def from_directory(cls, directory: Path | None) -> "ForceIgnore":
         if directory is not None and (Path(directory) / ".forceignore").is_file():
-            return cls((Path(directory) / ".forceignore").read_text(encoding="utf-8-sig", errors="replace").splitlines())
+            return cls(ignore_lines((Path(directory) / ".forceignore").read_bytes()))
         return cls()
 
     def kept(self, paths: list[str]) -> list[str]:

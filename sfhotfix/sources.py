@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Callable
 
 from .components import ResolvedTree
 from .errors import UsageError
-from .forceignore import ForceIgnore
+from .forceignore import ForceIgnore, ignore_lines
 from .project import PROJECT_FILE, SfdxProject, load_project
 from .registry import Registry, load_registry
 from .resolve import detect_format, resolve
@@ -170,7 +170,7 @@ def _forceignore(tree: FileTree, project: SfdxProject, own_project: bool) -> For
         return ForceIgnore.from_directory(project.root)
     if own_project:
         try:
-            return ForceIgnore(tree.read(".forceignore").decode("utf-8-sig", "replace").splitlines())
+            return ForceIgnore(ignore_lines(tree.read(".forceignore")))
         except (KeyError, FileNotFoundError, UsageError):
             return ForceIgnore()
     return ForceIgnore()

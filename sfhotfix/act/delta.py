@@ -49,6 +49,7 @@ from lxml import etree
 from ..compare.changed import ChangedComparison, compare_revisions
 from ..compare.units import UNKNOWN, Unit
 from ..errors import UsageError
+from ..forceignore import ignore_lines
 from ..formats import sgd_xml
 from ..formats.manifest import SLASHED_FOLDERS, build_manifest
 from ..output import ensure_writable, write_files
@@ -172,13 +173,12 @@ class PathFilter:
         )
 
     def in_sources(self, path: str) -> bool:
-        return not self.source_dirs or any(d == "" or path == d or path.startswith(d + "/") for d in self.source_dirs)
+        return not self.source_dirs or any(_within(path, d) for d in self.source_dirs)
 
     def unknown_sources(self, *listings: list[str]) -> list[str]:
         """The ``--source-dir`` folders that no file of the listings is in: a typo, most likely, which sgd passes
         over in silence, leaving an empty delta."""
-        return [d for d in self.source_dirs
-                if d and not any(f == d or f.startswith(d + "/") for files in listings for f in files)]
+        return [d for d in self.source_dirs if d and not any(_within(f, d) for files in listings for f in files)]
 
     def keep(self, path: str, status: str) -> bool:
         """sgd's rule: a deletion is judged by the destructive ignore file, anything else by the ignore file."""
@@ -197,6 +197,11 @@ class PathFilter:
         return self.ignore is None or not self.ignore.match_file(path)
 
 
+def _within(path: str, folder: str) -> bool:
+    """Whether ``path`` is ``folder`` or below it ("" is the whole repository)."""
+    return folder == "" or path == folder or path.startswith(folder + "/")
+
+
 def _folder(path: str) -> str:
     folder = path.replace("\\", "/").strip()
     while folder.startswith("./"):
@@ -208,7 +213,7 @@ def _spec(path: Path | None, option: str) -> pathspec.PathSpec | None:
     if path is None:
         return None
     try:
-        lines = Path(path).read_text(encoding="utf-8-sig", errors="replace").splitlines()
+        lines = ignore_lines(Path(path).read_bytes())
     except OSError as exc:
         raise UsageError(f"{option} {path}: cannot read: {exc.strerror or exc}") from None
     return pathspec.GitIgnoreSpec.from_lines(lines)
