@@ -83,12 +83,17 @@ def has_origin(repo: git.Repo) -> bool:
     return "origin" in [r.name for r in repo.remotes]
 
 
+def is_shallow(repo: git.Repo) -> bool:
+    """Whether the clone holds only the last commits (``--depth``), as CI clones often do."""
+    return repo.git.rev_parse("--is-shallow-repository") == "true"
+
+
 def fetch_origin(repo: git.Repo) -> None:
     """Every branch of origin, with the whole history: a CI clone often has one branch (``--single-branch``)
     and a few commits (``--depth``), where merge bases and the sync's merge check need them all. Raises git's
     error."""
-    shallow = repo.git.rev_parse("--is-shallow-repository") == "true"
-    repo.git.fetch("--quiet", *(["--unshallow"] if shallow else []), "origin", "+refs/heads/*:refs/remotes/origin/*")
+    unshallow = ["--unshallow"] if is_shallow(repo) else []
+    repo.git.fetch("--quiet", *unshallow, "origin", "+refs/heads/*:refs/remotes/origin/*")
 
 
 def base_ref(repo: git.Repo, base: str, option: str = "--base") -> str:
@@ -138,8 +143,8 @@ def commit_selection(request: CommitRequest, comparison: Comparison | None = Non
     if comparison is None:
         from ..registry import load_registry
 
-        comparison = compare(request.source, f"git:{start}", repo=top, project_dir=request.project_dir,
-                             focus=focus(selectors, load_registry(), HINT_DIRECTORIES) if not request.from_comparison else None)
+        focused = None if request.from_comparison else focus(selectors, load_registry(), HINT_DIRECTORIES)
+        comparison = compare(request.source, f"git:{start}", repo=top, project_dir=request.project_dir, focus=focused)
     rows, warnings = select_rows(comparison, selectors)
     hints = related_rows(comparison, rows)
     if request.with_dependencies:

@@ -38,7 +38,7 @@ from ..report.gate import gate_comment
 from ..resolve import resolve
 from ..tree import FolderTree
 from .apex_tests import covering_tests, find_test_classes
-from .commit import fetch_origin, git_message, has_origin, open_repo, resolve_base
+from .commit import fetch_origin, git_message, has_origin, is_shallow, open_repo, resolve_base
 from .delta_package import DeltaPackage, build_delta_package
 from .history import History, Record, actor, now
 from .pr import repository_host
@@ -158,7 +158,7 @@ def validate(request: GateRequest) -> GateResult:
         assert request.branch is not None
         head, branch = resolve_base(ctx.repo, request.branch, "--branch"), request.branch
         base_branch = request.base or ctx.config.pipeline.production_branch
-    if ctx.repo.git.rev_parse("--is-shallow-repository") == "true":
+    if is_shallow(ctx.repo):
         ctx.fetch()  # the merge base may lie beyond a shallow clone's history
     base = ctx.repo.git.merge_base(resolve_base(ctx.repo, base_branch), head)
     package = build_delta_package(ctx.root, base, head)

@@ -8,8 +8,8 @@ from pathlib import Path
 from ..compare import compare
 from ..config import Config, load_config
 from ..errors import UsageError
-from ..textfile import read_text
 from ..hosts import HostRef, PlannedRequest, PullRequest, PullRequestSpec, detect_host, open_pull_request, pr_body, remote_url
+from ..textfile import read_text
 from .commit import open_repo, resolve_base
 
 
