@@ -340,7 +340,7 @@ def in_file_child_keys(parent_type: MetadataType, parent_name: str, data: bytes,
     in errors. Twenty thousand custom labels in one file are read in a few tens of milliseconds."""
     from .xmlio import parse_tree  # imported here: placing paths needs no XML
 
-    root = parse_tree(data, source).getroot()
+    root = parse_tree(data, source, keep_blanks=False).getroot()  # names only: the indentation is not read
     by_element: dict[str, MetadataType] = {}
     for child in registry.children_of(parent_type):
         by_element.setdefault(child.xml_element or child.directory_name, child)

@@ -121,12 +121,13 @@ def _markup_key(node: etree._Element) -> object:
     return node.text
 
 
-def safe_parser() -> etree.XMLParser:
+def safe_parser(keep_blanks: bool = True) -> etree.XMLParser:
     """A parser that never resolves entities, touches the network or loads a DTD.
 
     A new parser per call, because lxml parsers keep per-parse state and must not be shared between threads.
     ``huge_tree`` because real profiles run to megabytes; the DOCTYPE refusal in :func:`parse` is what keeps that
-    from opening the door to entity amplification.
+    from opening the door to entity amplification. Without ``keep_blanks`` the indentation between elements is
+    not kept: for a reader of names and values only, a 7 MB labels file parses in two thirds of the time.
     """
     return etree.XMLParser(
         resolve_entities=False,
@@ -134,7 +135,7 @@ def safe_parser() -> etree.XMLParser:
         load_dtd=False,
         dtd_validation=False,
         huge_tree=True,
-        remove_blank_text=False,
+        remove_blank_text=not keep_blanks,
         strip_cdata=False,
     )
 
@@ -440,17 +441,17 @@ def _malformed(source: str, error: etree.XMLSyntaxError) -> UsageError:
     return UsageError(f"{source}:{error.lineno}: malformed XML: {message}")
 
 
-def parse_tree(data: bytes, source: str) -> etree._ElementTree:
+def parse_tree(data: bytes, source: str, keep_blanks: bool = True) -> etree._ElementTree:
     """Parse metadata XML safely, for readers that never write the file back (no lexical record is kept).
 
     Raises UsageError for a DOCTYPE (refused before libxml2 sees the document when the encoding is
     ASCII-compatible, and checked again on the parsed tree for the others) and for malformed XML; ``source``
-    names the file in the message.
+    names the file in the message. ``keep_blanks`` as for :func:`safe_parser`.
     """
     if _has_doctype_prolog(data):
         raise UsageError(f"{source}: {_DOCTYPE_REFUSED}")
     try:
-        tree = etree.fromstring(data, safe_parser()).getroottree()
+        tree = etree.fromstring(data, safe_parser(keep_blanks)).getroottree()
     except etree.XMLSyntaxError as error:
         raise _malformed(source, error) from None
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
