@@ -147,6 +147,25 @@ def test_real_projects_compare_identical_to_their_conversions(realdata: Path, tm
             assert summary["identical"] > components
 
 
+def test_an_object_folder_without_its_own_file_is_the_bare_object(realdata: Path, tmp_path: Path) -> None:
+    """A standard object kept in source format as fields alone (lwc-recipes keeps Account so: no
+    Account.object-meta.xml) is the object Salesforce's converter composes from them: identical to a retrieve's
+    Account.object holding those fields, each way round; a file that adds object settings shows them."""
+    source = tmp_path / "source"
+    shutil.copytree(realdata / "dreamhouse-source", source)
+    (source / "force-app/main/default/objects/Broker__c/Broker__c.object-meta.xml").unlink()
+    mdapi = tmp_path / "mdapi"
+    convert(source / "force-app", "mdapi", mdapi, source, force=False)
+    assert b"<sharingModel>" not in (mdapi / "objects" / "Broker__c.object").read_bytes()  # the fields alone
+    for a, b in ((source, mdapi), (mdapi, source)):
+        summary = compare(str(a), str(b)).as_json()["summary"]
+        assert summary["new"] == summary["changed"] == summary["deleted"] == 0, (a, b, summary)
+    rows = [r for r in compare(str(source), str(realdata / "dreamhouse-source")).rows if r.status != "identical"]
+    assert [(r.selector, r.status) for r in rows] == [("CustomObject:Broker__c", "changed")]
+    removed = {change.path: change.kind for change in rows[0].changes}
+    assert removed["label"] == removed["sharingModel"] == "removed" and set(removed.values()) == {"removed"}
+
+
 def edited_copy(tmp_path: Path) -> Path:
     """The example with a hotfix: a picklist label changed, an FLS entry removed, Apex changed."""
     copy = tmp_path / "edited"

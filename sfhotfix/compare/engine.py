@@ -112,11 +112,8 @@ def compare_unit(s: Unit | None, t: Unit | None, include_identical: bool = False
     changes: list[Change] = []
     elsewhere = s.skip | subsections  # compared as child components or subcomponents, not as the parent
     parent_touched = window is None or any(local(c) not in elsewhere for c in [*window[0], *window[1]])
-    if s.xml is not None and t.xml is not None:
-        if parent_touched:
-            changes = _diff_root(t.xml, s.xml, facts, elsewhere)
-    elif (s.xml is None) != (t.xml is None):
-        changes = [Change("(metadata file)", "added" if t.xml is None else "removed", None, None)]
+    if parent_touched and (s.xml is not None or t.xml is not None):
+        changes = _diff_root(_or_bare(t.xml, s.xml), _or_bare(s.xml, t.xml), facts, elsewhere)
     diffs = _content_diffs(s, t)
     sub_rows = _subcomponent_rows(s, t, include_identical, texts, window)
     changed = bool(changes or diffs or any(r.status != "identical" for r in sub_rows))
@@ -130,6 +127,16 @@ def _diff_root(target: etree._Element, source: etree._Element, facts: TypeFacts,
     if not skip:
         return diff_elements(target, source, facts)
     return diff_elements(_without(target, skip), _without(source, skip), facts)
+
+
+def _or_bare(xml: etree._Element | None, other: etree._Element | None) -> etree._Element:
+    """A side's XML; where it has no metadata file (a standard object's folder holding only fields), the bare
+    root element Salesforce's converter composes there on deploy, so that only what the other side's file
+    adds is a difference."""
+    if xml is not None:
+        return xml
+    assert other is not None
+    return etree.Element(other.tag, nsmap=other.nsmap)
 
 
 def _without(root: etree._Element, skip: frozenset[str]) -> etree._Element:
