@@ -86,6 +86,7 @@ class _Revisions:
     to_tree: GitTree | ListedFolder
     from_tree: FromTree | GitTree
     changes: dict[str, Change]
+    setup: Setup | None = None  # TO's, where read already
 
     @classmethod
     def open(cls, repo: Path, to_ref: str, from_ref: str, subpath: str | None) -> _Revisions:
@@ -100,13 +101,14 @@ class _Revisions:
         from .changed import ListedFolder, folder_changes
 
         to_tree, from_tree = ListedFolder(folder), GitTree(repo, from_ref, subpath)
-        return cls(to_tree, from_tree, folder_changes(to_tree, from_tree, read_setup(to_tree, project_dir)))
+        setup = read_setup(to_tree, project_dir)
+        return cls(to_tree, from_tree, folder_changes(to_tree, from_tree, setup), setup)
 
     def report(self, project_dir: Path | None, filters: Filters, texts: bool) -> dict | None:
         from ..sources import read_setup
         from .changed import shared_format
 
-        setup = read_setup(self.to_tree, project_dir)
+        setup = self.setup or read_setup(self.to_tree, project_dir)
         fmt = shared_format(self.to_tree, self.from_tree, setup, self.changes, project_dir)
         if fmt is None:
             return None  # each side would be read its own way
