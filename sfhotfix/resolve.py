@@ -44,11 +44,18 @@ def detect_format(files: list[str], registry: Registry) -> str:
 
 
 class _Collector:
-    """Gathers files into components keyed by (type, fullName), keeping first-seen order."""
+    """Gathers files into components keyed by (type, fullName), keeping first-seen order.
 
-    def __init__(self) -> None:
-        self.components: dict[tuple[str, str], Component] = {}
+    A type whose converter merges every file of a component (``nonDecomposed``: custom labels, kept in one
+    file per package directory) gets one component per file, each with the children inside it; any other
+    component found in two metadata files (one class in two package directories) is refused, where Salesforce's
+    converter would quietly deploy whichever it read last.
+    """
+
+    def __init__(self, label: str = "") -> None:
+        self.components: dict[tuple[str, ...], Component] = {}
         self.unknown: list[str] = []
+        self.label = label
 
     def get(self, t: MetadataType, full_name: str, package_root: str = "") -> Component:
         key = (t.name, full_name)
@@ -58,11 +65,23 @@ class _Collector:
 
     def add(self, t: MetadataType, full_name: str, path: str, is_xml: bool, package_root: str = "") -> Component:
         component = self.get(t, full_name, package_root)
-        if is_xml and component.xml is None:
-            component.xml = path
-        else:
+        if not is_xml:
             component.content.append(path)
+        elif component.xml is None:
+            component.xml = path
+        elif t.transformer == "nonDecomposed":
+            component = self.components[(t.name, full_name, path)] = Component(t, full_name, path,
+                                                                             package_root=package_root)
+        else:
+            raise in_two_files(t, full_name, self.label, component.xml, path)
         return component
+
+
+def in_two_files(t: MetadataType, full_name: str, label: str, first: str, second: str) -> UsageError:
+    """The error for a component whose metadata file is in two places (see _Collector)."""
+    where = f"{label}/" if label else ""
+    return UsageError(f"{t.name}:{full_name} is in two files, {where}{first} and {where}{second}: keep one (a "
+                      "deploy would send whichever it read last)")
 
 
 def text_paths(paths: list[str], label: str) -> list[str]:
@@ -100,7 +119,7 @@ def resolve(
         (ignored if forceignore.denies(path) else kept).append(path)
     text_paths(kept, tree.label)
     fmt = fmt or detect_format(kept, registry)
-    collector = _Collector()
+    collector = _Collector(tree.label)
     resolver = placer or PathResolver(registry, fmt, root)
     place = resolver.place
     for path in kept:

@@ -344,6 +344,52 @@ def test_a_new_child_goes_beside_its_parent_in_another_package_directory(tmp_pat
         "force-app/main/default/classes/LateFee.cls", "force-app/main/default/classes/LateFee.cls-meta.xml"]
 
 
+def split_labels(tmp_path: Path, moved: str) -> Path:
+    """The production example with the label ``moved`` kept in a second package directory's labels file."""
+    content = tmp_path / "split-labels"
+    shutil.copytree(EXAMPLES / "production", content)
+    project = json.loads((EXAMPLES / "sfdx-project.json").read_text())
+    project["packageDirectories"] = [{"path": "force-app", "default": True}, {"path": "billing"}]
+    (content / "sfdx-project.json").write_text(json.dumps(project, indent=2))
+    labels = content / "force-app/main/default/labels/CustomLabels.labels-meta.xml"
+    head, _, rest = labels.read_text().partition("    <labels>")
+    entries = ["    <labels>" + entry for entry in ("    <labels>" + rest).split("    <labels>")[1:]]
+    entries[-1] = entries[-1].replace("</CustomLabels>\n", "")
+    kept = [entry for entry in entries if f"<fullName>{moved}<" not in entry]
+    assert len(kept) == len(entries) - 1
+    labels.write_text(head + "".join(kept) + "</CustomLabels>\n")
+    other = content / "billing/main/default/labels/CustomLabels.labels-meta.xml"
+    other.parent.mkdir(parents=True)
+    other.write_text(head + next(entry for entry in entries if entry not in kept) + "</CustomLabels>\n")
+    return content
+
+
+def test_labels_kept_in_two_package_directories_are_edited_where_they_are(tmp_path: Path) -> None:
+    """A label in the second package directory's file (billing, read first) is changed in that file; a new
+    label goes to the default package directory's file, as Salesforce's converter puts it; before, the changed
+    label was unseen and committed as new: a second copy in the default file."""
+    repo, _ = make_repo(tmp_path, split_labels(tmp_path, "Invoice_Paid_Thanks"))
+    sandbox = tmp_path / "sandbox"
+    shutil.copytree(SANDBOX, sandbox)
+    labels = sandbox / "labels" / "CustomLabels.labels"
+    labels.write_text(labels.read_text().replace("we received your payment", "we have your payment"))
+    rows = {r.selector: r.status for r in compare(str(sandbox), "git:main", repo=repo).rows}
+    assert rows["CustomLabel:Invoice_Paid_Thanks"] == "changed"
+    code, _, err = run("commit", "--repo", str(repo), "--source", str(sandbox), "--base", "main", "--branch", "labels",
+                       "-m", "labels", "--select", "CustomLabel:Invoice_Paid_Thanks",
+                       "--select", "CustomLabel:Invoice_Late_Fee_Notice")
+    assert code == 0, err
+    billing = "billing/main/default/labels/CustomLabels.labels-meta.xml"
+    default = "force-app/main/default/labels/CustomLabels.labels-meta.xml"
+    assert sorted(git(repo, "diff", "--name-only", "main", "labels").split()) == [billing, default]
+    assert changed_lines(repo, "labels", billing) == [
+        "-        <value>Thank you &apos;{0}&apos;, we received your payment.</value>",
+        "+        <value>Thank you &apos;{0}&apos;, we have your payment.</value>"]
+    added = changed_lines(repo, "labels", default)
+    assert added[1] == "+        <fullName>Invoice_Late_Fee_Notice</fullName>" and all(line[0] == "+" for line in added)
+    assert "Invoice_Paid_Thanks" not in git(repo, "show", f"labels:{default}")
+
+
 def test_bundles_and_a_folder_static_resource_are_committed_file_by_file(tmp_path: Path) -> None:
     """An LWC bundle changed (a file edited, one added, one removed), one new, one deleted, and a static resource
     kept as a folder with a file added: committing every row makes the branch's files the sandbox's."""

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from sfhotfix.cli import main
 from sfhotfix.compare import Filters, compare
+from sfhotfix.compare.revisions import revision_report
 from sfhotfix.inventory import convert
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples"
@@ -164,6 +165,91 @@ def test_an_object_folder_without_its_own_file_is_the_bare_object(realdata: Path
     assert [(r.selector, r.status) for r in rows] == [("CustomObject:Broker__c", "changed")]
     removed = {change.path: change.kind for change in rows[0].changes}
     assert removed["label"] == removed["sharingModel"] == "removed" and set(removed.values()) == {"removed"}
+
+
+LABEL = """    <labels>
+        <fullName>{0}</fullName>
+        <language>en_US</language>
+        <protected>false</protected>
+        <shortDescription>{0}</shortDescription>
+        <value>{1}</value>
+    </labels>
+"""
+
+
+def labels_file(*entries: str) -> str:
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<CustomLabels xmlns="{NS}">\n' + "".join(entries)
+            + "</CustomLabels>\n")
+
+
+def two_package_project(root: Path) -> None:
+    root.mkdir(parents=True)
+    (root / "sfdx-project.json").write_text(json.dumps({"packageDirectories": [
+        {"path": "force-app", "default": True}, {"path": "billing"}], "sourceApiVersion": "63.0"}))
+
+
+def test_labels_in_two_package_directories_are_one_set_of_labels(tmp_path: Path) -> None:
+    """Labels kept in a file per package directory (Salesforce's converter merges them) compare as the labels
+    of one file, convert into one CustomLabels.labels, and compare the same way between git revisions; before,
+    the second file's labels were unseen (a content file of the first) and convert dropped them."""
+    one, two = LABEL.format("One", "First"), LABEL.format("Two", "Second")
+    split, whole = tmp_path / "split", tmp_path / "whole"
+    for root in (split, whole):
+        two_package_project(root)
+        (root / "force-app/main/default/labels").mkdir(parents=True)
+    (split / "force-app/main/default/labels/CustomLabels.labels-meta.xml").write_text(labels_file(one))
+    (split / "billing/labels").mkdir(parents=True)
+    (split / "billing/labels/CustomLabels.labels-meta.xml").write_text(labels_file(two))
+    (whole / "force-app/main/default/labels/CustomLabels.labels-meta.xml").write_text(labels_file(one, two))
+    for a, b in ((split, whole), (whole, split)):
+        assert statuses(compare(str(a), str(b), include_identical=True)) == {
+            "CustomLabels:CustomLabels": "identical", "CustomLabel:One": "identical", "CustomLabel:Two": "identical"}
+    convert(split, "mdapi", tmp_path / "mdapi", split, force=False)
+    assert (tmp_path / "mdapi/labels/CustomLabels.labels").read_text() == labels_file(one, two)
+    repo = tmp_path / "repo"
+    shutil.copytree(whole, repo)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "A")
+    shutil.rmtree(repo / "force-app")
+    shutil.copytree(split / "force-app", repo / "force-app")
+    shutil.copytree(split / "billing", repo / "billing")
+    (repo / "billing/labels/CustomLabels.labels-meta.xml").write_text(labels_file(LABEL.format("Two", "Fixed")))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "B")
+    report = revision_report("git:HEAD", "git:HEAD~1", repo)
+    assert report is not None
+    assert report["summary"] == {"new": 0, "changed": 1, "deleted": 0, "identical": 2}
+    assert [c["selector"] for c in report["components"]] == ["CustomLabel:Two"]
+    assert report["summary"] == compare("git:HEAD", "git:HEAD~1", repo).as_json()["summary"]
+
+
+def test_a_component_in_two_package_directories_is_a_one_line_error(tmp_path: Path) -> None:
+    """One class in two package directories: a deploy would send whichever file the converter read last, so
+    every comparison refuses it by name, whether its files changed between two revisions or not."""
+    repo = tmp_path / "repo"
+    two_package_project(repo)
+    meta = f'<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass xmlns="{NS}">\n    <apiVersion>63.0</apiVersion>\n' \
+           "    <status>Active</status>\n</ApexClass>\n"
+    for folder in ("force-app/main/default/classes", "billing/classes"):
+        (repo / folder).mkdir(parents=True)
+        (repo / folder / "Foo.cls").write_text("public class Foo {}\n")
+        (repo / folder / "Foo.cls-meta.xml").write_text(meta)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "A")
+    (repo / "billing/classes/Bar.cls").write_text("public class Bar {}\n")
+    (repo / "billing/classes/Bar.cls-meta.xml").write_text(meta)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "B")
+    message = ("sfhotfix: error: ApexClass:Foo is in two files, {0}/billing/classes/Foo.cls-meta.xml and "
+               "{0}/force-app/main/default/classes/Foo.cls-meta.xml: keep one (a deploy would send whichever it "
+               "read last)\n")
+    for source, target, label in ((str(repo), str(repo), str(repo)), ("git:HEAD", "git:HEAD~1", "git:HEAD"),
+                                  ("git:HEAD", "git:HEAD", "git:HEAD")):
+        result = CliRunner().invoke(main, ["compare", "--source", source, "--target", target, "--repo", str(repo),
+                                           "--json"])
+        assert (result.exit_code, result.stderr) == (2, message.format(label)), (source, target)
 
 
 def edited_copy(tmp_path: Path) -> Path:

@@ -202,7 +202,12 @@ class Applier:
         if parent is None or parent.component is None or parent.component.xml is None:
             raise UsageError(f"{s.type_name}:{s.full_name}: its parent {s.parent[0]}:{s.parent[1]} is not on the "
                              f"base branch; select the parent too")
-        root = self.document(self.repo_path(parent.component.xml)).root
+        # custom labels kept in a file per package directory: a new one goes where the converter puts it, in
+        # the default package directory's file when there is one
+        path, default = parent.component.xml, f"{self.layout.default_directory}/"
+        name = path.rsplit("/", 1)[-1]
+        path = next((p for p in parent.files if p.endswith(f"/{name}") and self.repo_path(p).startswith(default)), path)
+        root = self.document(self.repo_path(path)).root
         element = s.type.xml_element or s.type.directory_name
         key = s.type.unique_id_elements()[:1]
         order = [etree.QName(c).localname for c in root if isinstance(c.tag, str)]

@@ -44,23 +44,27 @@ class Placed:
     owners: list[Key | None]  # by file: the unit it belongs to (None: skipped)
     first: dict[Key, str]
     parents: dict[Key, Key]  # decomposed child → its component
-    in_file: dict[Key, tuple[str, MetadataType]]  # components whose type keeps children in its file → file, type
+    # components whose type keeps children in its file → their files (custom labels may have one per package
+    # directory: resolve._Collector), type
+    in_file: dict[Key, tuple[list[str], MetadataType]]
     with_children: set[Key]  # components with a decomposed child
     unknown: list[str]
     resolver: object  # the PathResolver, whose folder decisions the changed paths reuse
 
     @classmethod
-    def of(cls, files: list[str], setup: Setup, fmt: str) -> Placed:
-        from ..resolve import PathResolver
+    def of(cls, files: list[str], setup: Setup, fmt: str, label: str = "") -> Placed:
+        """``label`` names the tree in errors."""
+        from ..resolve import PathResolver, in_two_files
 
         resolver = PathResolver(setup.registry, fmt, setup.root)
         place = resolver.place
         owners: list[Key | None] = []
         first: dict[Key, str] = {}
         parents: dict[Key, Key] = {}
-        in_file: dict[Key, tuple[str, MetadataType]] = {}
+        in_file: dict[Key, tuple[list[str], MetadataType]] = {}
+        xml_files: dict[Key, str] = {}
         unknown: list[str] = []
-        register, own = first.setdefault, owners.append  # 45,000 times: no attribute look-ups
+        register, own, xml_of = first.setdefault, owners.append, xml_files.setdefault  # 45,000 times: no look-ups
         tops: dict[int, Key] = {}  # a folder's decomposed parent, one tuple held by its rule: its key, once
         for path in files:
             where = place(path)
@@ -79,8 +83,13 @@ class Placed:
                     top = tops[id(parent)] = (parent[0].name, parent[1])
                 register(top, path)
                 parents[key] = top
-            elif t.children and is_xml and key not in in_file:
-                in_file[key] = (path, t)
+            if is_xml and xml_of(key, path) != path:  # the same component's metadata in a second file
+                if t.transformer != "nonDecomposed":
+                    raise in_two_files(t, full_name, label, xml_files[key], path)
+                if key in in_file:
+                    in_file[key][0].append(path)
+            elif parent is None and t.children and is_xml:
+                in_file[key] = ([path], t)
             register(key, path)
             own(key)
         return cls(files, owners, first, parents, in_file, set(parents.values()), unknown, resolver)
@@ -186,7 +195,7 @@ def placed_and_touched(to_tree: Tree, from_tree: FromTree, changes: dict[str, Ch
     try:
         files = to_tree.files()  # narrowed before the ignore rules, which then test a few paths instead of all
         read = setup.read_files(files if whole else near(files, [*changes, *also], setup.registry))
-        placed = Placed.of(text_paths(read, to_tree.label), setup, fmt)
+        placed = Placed.of(text_paths(read, to_tree.label), setup, fmt, to_tree.label)
     finally:
         reader.join()
     return placed, Touched.of(placed, changes, also, from_tree), known

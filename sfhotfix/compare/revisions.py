@@ -144,15 +144,15 @@ Inside = list[tuple[Key, list[Key]]]  # a component's key, and the keys of the c
 
 
 def _children_inside(to_tree: GitTree | ListedFolder, setup: Setup,
-                     parents: dict[Key, tuple[str, MetadataType]]) -> Inside:
+                     parents: dict[Key, tuple[list[str], MetadataType]]) -> Inside:
     """The children inside the files of untouched components (custom labels…), read and parsed: small enough
     to come back from a child process."""
     from ..resolve import in_file_child_keys
 
-    data = to_tree.read_many(path for path, _ in parents.values()) if parents else {}
-    return [(key, [(child_type.name, full_name) for child_type, full_name in
+    data = to_tree.read_many(path for paths, _ in parents.values() for path in paths) if parents else {}
+    return [(key, [(child_type.name, full_name) for path in paths for child_type, full_name in
                    in_file_child_keys(parent_type, key[1], data[path], f"{to_tree.label}/{path}", setup.registry)])
-            for key, (path, parent_type) in parents.items()]
+            for key, (paths, parent_type) in parents.items()]
 
 
 def _report(source_label: str, target_label: str, touched_rows: tuple[set[Key], list[tuple[str, dict]]],

@@ -126,6 +126,11 @@ def collect_units(source: Source) -> dict[tuple[str, str], Unit]:
     for component in source.resolved.components:
         for unit in _component_units(component, files, registry):
             unit.read_file, unit.forget_file = files.data, files.forget
+            split = units.get(unit.key) if unit.parent is None else None
+            if split is not None:  # custom labels in another package directory's file: one unit of all its files
+                split.signature += unit.signature
+                split.files = [*split.files, *unit.files]
+                continue
             units[unit.key] = unit
     for path in source.resolved.unknown:
         units[(UNKNOWN, path)] = Unit(UNKNOWN, path, None, None, (files.fingerprint(path),), lambda: None,
