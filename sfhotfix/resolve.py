@@ -46,10 +46,12 @@ def detect_format(files: list[str], registry: Registry) -> str:
 class _Collector:
     """Gathers files into components keyed by (type, fullName), keeping first-seen order.
 
-    A type whose converter merges every file of a component (``nonDecomposed``: custom labels, kept in one
-    file per package directory) gets one component per file, each with the children inside it; any other
-    component found in two metadata files (one class in two package directories) is refused, where Salesforce's
-    converter would quietly deploy whichever it read last.
+    Where a component's metadata file is found twice (in two package directories), Salesforce's converter
+    decides, and so does this: custom labels (``nonDecomposed``), kept in a file per package directory, get
+    one component per file, each with the labels inside it; a decomposed parent (``objects/Account``) takes
+    its children from every directory and its own content from the first file, the others passed over as
+    the converter passes over them; any other component (one class in two package directories) is refused,
+    where the converter would quietly deploy whichever file it read last.
     """
 
     def __init__(self, label: str = "") -> None:
@@ -72,7 +74,7 @@ class _Collector:
         elif t.transformer == "nonDecomposed":
             component = self.components[(t.name, full_name, path)] = Component(t, full_name, path,
                                                                              package_root=package_root)
-        else:
+        elif t.strategy != "decomposed":
             raise in_two_files(t, full_name, self.label, component.xml, path)
         return component
 

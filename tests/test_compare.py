@@ -224,6 +224,38 @@ def test_labels_in_two_package_directories_are_one_set_of_labels(tmp_path: Path)
     assert report["summary"] == compare("git:HEAD", "git:HEAD~1", repo).as_json()["summary"]
 
 
+def test_an_object_in_two_package_directories_is_read_as_salesforces_converter_reads_it(tmp_path: Path) -> None:
+    """Account's folder in two package directories, each with an Account.object-meta.xml and a field: the
+    object has both fields and the first file's settings (Salesforce's converter passes over the second file,
+    as SDR 13.7 did on this tree), in a whole comparison and between revisions alike."""
+    repo = tmp_path / "repo"
+    two_package_project(repo)
+    for folder, setting, field in (("billing", "enableHistory", "Billed__c"), ("force-app", "enableFeeds", "Fed__c")):
+        objects = repo / folder / "objects" / "Account"
+        (objects / "fields").mkdir(parents=True)
+        (objects / "Account.object-meta.xml").write_text(
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<CustomObject xmlns="{NS}">\n    <{setting}>true</{setting}>\n'
+            "</CustomObject>\n")
+        (objects / "fields" / f"{field}.field-meta.xml").write_text(
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<CustomField xmlns="{NS}">\n    <fullName>{field}</fullName>\n'
+            f"    <label>{field}</label>\n    <type>Checkbox</type>\n    <defaultValue>false</defaultValue>\n"
+            "</CustomField>\n")
+    convert(repo, "mdapi", tmp_path / "mdapi", repo, force=False)
+    merged = (tmp_path / "mdapi/objects/Account.object").read_text()
+    assert "<enableHistory>" in merged and "<enableFeeds>" not in merged
+    assert merged.index("<fullName>Billed__c") < merged.index("<fullName>Fed__c")
+    assert set(statuses(compare(str(tmp_path / "mdapi"), str(repo), include_identical=True)).values()) == {"identical"}
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "A")
+    second = repo / "force-app/objects/Account/Account.object-meta.xml"
+    second.write_text(second.read_text().replace("true", "false"))
+    git(repo, "commit", "-qam", "B")
+    report = revision_report("git:HEAD", "git:HEAD~1", repo)
+    assert report == compare("git:HEAD", "git:HEAD~1", repo).as_json()
+    assert report["summary"] == {"new": 0, "changed": 0, "deleted": 0, "identical": 3}
+
+
 def test_a_component_in_two_package_directories_is_a_one_line_error(tmp_path: Path) -> None:
     """One class in two package directories: a deploy would send whichever file the converter read last, so
     every comparison refuses it by name, whether its files changed between two revisions or not."""

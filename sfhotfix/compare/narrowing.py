@@ -83,11 +83,12 @@ class Placed:
                     top = tops[id(parent)] = (parent[0].name, parent[1])
                 register(top, path)
                 parents[key] = top
-            if is_xml and xml_of(key, path) != path:  # the same component's metadata in a second file
-                if t.transformer != "nonDecomposed":
+            if is_xml and xml_of(key, path) != path:  # the same component's metadata in a second file (_Collector)
+                if t.transformer == "nonDecomposed":
+                    if key in in_file:
+                        in_file[key][0].append(path)
+                elif t.strategy != "decomposed":
                     raise in_two_files(t, full_name, label, xml_files[key], path)
-                if key in in_file:
-                    in_file[key][0].append(path)
             elif parent is None and t.children and is_xml:
                 in_file[key] = ([path], t)
             register(key, path)
