@@ -49,15 +49,17 @@ class _Collector:
     Where a component's metadata file is found twice (in two package directories), Salesforce's converter
     decides, and so does this: custom labels (``nonDecomposed``), kept in a file per package directory, get
     one component per file, each with the labels inside it; a decomposed parent (``objects/Account``) takes
-    its children from every directory and its own content from the first file, the others passed over as
-    the converter passes over them; any other component (one class in two package directories) is refused,
-    where the converter would quietly deploy whichever file it read last.
+    its children from every directory and its own content from the first directory's file (``packages``, the
+    package directories in the project's order), the others passed over as the converter passes over them;
+    any other component (one class in two package directories) is refused, where the converter would quietly
+    deploy whichever file it read last.
     """
 
-    def __init__(self, label: str = "") -> None:
+    def __init__(self, label: str = "", packages: tuple[str, ...] = ()) -> None:
         self.components: dict[tuple[str, ...], Component] = {}
         self.unknown: list[str] = []
         self.label = label
+        self.packages = packages
 
     def get(self, t: MetadataType, full_name: str, package_root: str = "") -> Component:
         key = (t.name, full_name)
@@ -76,7 +78,13 @@ class _Collector:
                                                                              package_root=package_root)
         elif t.strategy != "decomposed":
             raise in_two_files(t, full_name, self.label, component.xml, path)
+        elif self._package(path) < self._package(component.xml):
+            component.xml = path
         return component
+
+    def _package(self, path: str) -> int:
+        """The position of a path's package directory in the project."""
+        return next((i for i, prefix in enumerate(self.packages) if path.startswith(prefix)), len(self.packages))
 
 
 def in_two_files(t: MetadataType, full_name: str, label: str, first: str, second: str) -> UsageError:
@@ -107,11 +115,13 @@ def resolve(
     with_children: bool = True,
     placer: PathResolver | None = None,
     root: str = "",
+    packages: tuple[str, ...] | None = None,
 ) -> ResolvedTree:
     """Every component of ``tree``; files no type claims are listed in ``unknown``, never dropped.
 
     ``placer`` may bring the folder decisions a PathResolver of the same registry and format made already.
-    ``root`` is a metadata-API tree's package folder (see sources.mdapi_root).
+    ``root`` is a metadata-API tree's package folder (see sources.mdapi_root); ``packages`` a project's
+    package directories, in its order (Setup.package_prefixes).
     """
     files = tree.files()
     forceignore = forceignore or ForceIgnore()
@@ -121,7 +131,7 @@ def resolve(
         (ignored if forceignore.denies(path) else kept).append(path)
     text_paths(kept, tree.label)
     fmt = fmt or detect_format(kept, registry)
-    collector = _Collector(tree.label)
+    collector = _Collector(tree.label, packages or ())
     resolver = placer or PathResolver(registry, fmt, root)
     place = resolver.place
     for path in kept:

@@ -88,7 +88,8 @@ def open_source(spec: str | Path, project_dir: Path | None = None, with_children
         tree = _SubTree(tree, setup.package_prefixes, focus)
     elif focus is not None:
         tree = _SubTree(tree, ("",), focus)
-    resolved = resolve(tree, setup.registry, fmt, setup.forceignore, with_children, root=setup.root)
+    resolved = resolve(tree, setup.registry, fmt, setup.forceignore, with_children, root=setup.root,
+                       packages=setup.package_prefixes)
     return Source(tree, resolved, setup.registry, setup.project)
 
 

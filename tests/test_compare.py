@@ -226,8 +226,9 @@ def test_labels_in_two_package_directories_are_one_set_of_labels(tmp_path: Path)
 
 def test_an_object_in_two_package_directories_is_read_as_salesforces_converter_reads_it(tmp_path: Path) -> None:
     """Account's folder in two package directories, each with an Account.object-meta.xml and a field: the
-    object has both fields and the first file's settings (Salesforce's converter passes over the second file,
-    as SDR 13.7 did on this tree), in a whole comparison and between revisions alike."""
+    object has both fields and the settings of the file in the project's first package directory (force-app,
+    although billing sorts first): Salesforce's converter passes over the other file, as SDR 13.7 did on this
+    tree. The same in a whole comparison and between revisions."""
     repo = tmp_path / "repo"
     two_package_project(repo)
     for folder, setting, field in (("billing", "enableHistory", "Billed__c"), ("force-app", "enableFeeds", "Fed__c")):
@@ -242,18 +243,19 @@ def test_an_object_in_two_package_directories_is_read_as_salesforces_converter_r
             "</CustomField>\n")
     convert(repo, "mdapi", tmp_path / "mdapi", repo, force=False)
     merged = (tmp_path / "mdapi/objects/Account.object").read_text()
-    assert "<enableHistory>" in merged and "<enableFeeds>" not in merged
+    assert "<enableFeeds>" in merged and "<enableHistory>" not in merged
     assert merged.index("<fullName>Billed__c") < merged.index("<fullName>Fed__c")
     assert set(statuses(compare(str(tmp_path / "mdapi"), str(repo), include_identical=True)).values()) == {"identical"}
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "A")
-    second = repo / "force-app/objects/Account/Account.object-meta.xml"
-    second.write_text(second.read_text().replace("true", "false"))
-    git(repo, "commit", "-qam", "B")
-    report = revision_report("git:HEAD", "git:HEAD~1", repo)
-    assert report == compare("git:HEAD", "git:HEAD~1", repo).as_json()
-    assert report["summary"] == {"new": 0, "changed": 0, "deleted": 0, "identical": 3}
+    for folder, changed in (("billing", 0), ("force-app", 1)):
+        settings = repo / folder / "objects/Account/Account.object-meta.xml"
+        settings.write_text(settings.read_text().replace("true", "false"))
+        git(repo, "commit", "-qam", f"{folder} changed")
+        report = revision_report("git:HEAD", "git:HEAD~1", repo)
+        assert report == compare("git:HEAD", "git:HEAD~1", repo).as_json()
+        assert report["summary"] == {"new": 0, "changed": changed, "deleted": 0, "identical": 3 - changed}
 
 
 def test_a_component_in_two_package_directories_is_a_one_line_error(tmp_path: Path) -> None:

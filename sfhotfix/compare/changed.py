@@ -283,7 +283,8 @@ def _whole(to_tree: GitTree, from_tree: FromTree, to_setup: Setup, kept: dict[st
     sides = []
     for tree, setup in ((to_tree, to_setup), (from_tree, read_setup(from_tree))):
         read = tree if setup.package_prefixes is None else _SubTree(tree, setup.package_prefixes)
-        resolved = resolve(read, setup.registry, setup.format, setup.forceignore, with_children=False, root=setup.root)
+        resolved = resolve(read, setup.registry, setup.format, setup.forceignore, with_children=False, root=setup.root,
+                           packages=setup.package_prefixes)
         for component in resolved.components:
             if component.type.children and component.xml and not component.children and parse_children(component.type):
                 component.children = in_file_children(component, tree.read(component.xml), tree.label, setup.registry)

@@ -261,7 +261,7 @@ def narrow(to_tree: Tree, from_tree: FromTree, setup: Setup, fmt: str, placed: P
     for tree, files, read in ((to_tree, sorted(wanted), known[0]), (from_tree, from_files, known[1])):
         narrowed = NarrowTree(tree, files, None if read_all else [path for path in files if path in changes], read)
         resolved = resolve(narrowed, setup.registry, fmt, setup.forceignore, with_children=False,
-                           placer=placed.resolver)  # type: ignore[arg-type]
+                           placer=placed.resolver, packages=setup.package_prefixes)  # type: ignore[arg-type]
         for component in resolved.components:  # as resolve(with_children=True) does, for the types asked for
             if component.type.children and component.xml and not component.children and parse_children(component.type):
                 component.children = in_file_children(component, narrowed.read(component.xml), narrowed.label,
