@@ -90,6 +90,26 @@ def test_non_canonical_input_is_rewritten_as_the_converter_writes(tmp_path: Path
     )
 
 
+def test_a_comment_between_labels_is_left_out_as_the_converter_leaves_it(tmp_path: Path) -> None:
+    """NPSP's CustomLabels.labels marks groups of labels with comments between them: SDR 13.7 rebuilds the file
+    from its labels, keeping a comment inside a label and not one between two (seen with the peer on NPSP's
+    file and on this one); sfhotfix wrote the latter at the end of the file."""
+    labels = tmp_path / "src" / "labels"
+    labels.mkdir(parents=True)
+    entry = ("    <labels>\n        <fullName>{0}</fullName>\n{1}        <language>en_US</language>\n"
+             "        <protected>false</protected>\n        <shortDescription>{0}</shortDescription>\n"
+             "        <value>{0}</value>\n    </labels>\n")
+    head = '<?xml version="1.0" encoding="UTF-8"?>\n<CustomLabels xmlns="http://soap.sforce.com/2006/04/metadata">\n'
+    (labels / "CustomLabels.labels").write_text(
+        head + entry.format("A", "") + "    <!-- err prefix: the ERR_ classes' labels -->\n"
+        + entry.format("B", "        <!-- inner -->\n") + "</CustomLabels>\n")
+    convert(tmp_path / "src", "source", tmp_path / "out", tmp_path, force=False)
+    assert (tmp_path / "out/main/default/labels/CustomLabels.labels-meta.xml").read_text() == (
+        head + entry.format("A", "") + "    <labels>\n        <fullName>B</fullName><!-- inner --><language>en_US"
+        "</language>\n        <protected>false</protected>\n        <shortDescription>B</shortDescription>\n"
+        "        <value>B</value>\n    </labels>\n</CustomLabels>\n")
+
+
 def test_zip_source_converts_like_its_folder(realdata: Path, tmp_path: Path) -> None:
     project = realdata / "sdr-snapshots" / "workflow"
     archive = shutil.make_archive(str(tmp_path / "retrieve"), "zip", project / "originalMdapi")

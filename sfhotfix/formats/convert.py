@@ -84,7 +84,7 @@ def _component_to_source(component: Component, tree: FileTree, registry: Registr
         data = tree.read(component.xml)
         quick = fast_split.rewrite(data, t)
         if quick is None:
-            quick = sdr_xml.build(sdr_xml.parse(data, f"{tree.label}/{component.xml}"))
+            quick = sdr_xml.build(_entries_only(sdr_xml.parse(data, f"{tree.label}/{component.xml}"), t, registry))
         out.add(below(component.xml) + META_SUFFIX, quick)
     elif t.strategy == "staticResource":
         _static_resource_to_source(component, tree, out)
@@ -105,6 +105,15 @@ def _component_to_source(component: Component, tree: FileTree, registry: Registr
         for path in component.files:
             target = path if path.endswith(META_SUFFIX) else path + META_SUFFIX
             out.copy(below(target), tree, path)
+
+
+def _entries_only(obj: dict, t: MetadataType, registry: Registry) -> dict:
+    """A custom labels file as the converter rebuilds it in source format: the namespace and the labels, in
+    their order; what sits between them (NPSP's comments naming label prefixes) is not kept."""
+    body = obj.get(t.name)
+    elements = {c.xml_element or c.directory_name for c in registry.children_of(t)}
+    entries = {key: value for key, value in body.items() if key in elements} if isinstance(body, dict) else {}
+    return {t.name: {"@_xmlns": sdr_xml.NS_URL, **entries}}
 
 
 def _decompose(component: Component, data: bytes, label: str, registry: Registry, out: Output) -> None:
