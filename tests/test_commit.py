@@ -244,7 +244,8 @@ def test_a_deleted_component_takes_its_in_file_children_with_it(tmp_path: Path) 
 
 def test_a_hand_kept_manifest_is_left_with_a_warning(tmp_path: Path) -> None:
     """A package.xml not written as a retrieve writes it (a packaged org's <fullName>, a wildcard order…) is its
-    owner's: untouched, and the commit says so."""
+    owner's: untouched, and the commit says so where a new or deleted component would be listed in it (NPSP's
+    src/package.xml was warned about for a commit of changed labels)."""
     production_mdapi = tmp_path / "prod-mdapi"
     convert(EXAMPLES / "production" / "force-app", "mdapi", production_mdapi, EXAMPLES, force=False)
     manifest = production_mdapi / "package.xml"
@@ -255,7 +256,13 @@ def test_a_hand_kept_manifest_is_left_with_a_warning(tmp_path: Path) -> None:
     assert code == 0, err
     assert git(repo, "diff", "--name-only", "main", "h").split() == ["objects/Invoice__c.object"]
     assert json.loads(out)["warnings"] == [
-        "package.xml: not written as a retrieve writes it, so not updated; check that it lists the new components"]
+        "package.xml: not written as a retrieve writes it, so not updated; check that it lists the new components "
+        "and not the deleted ones"]
+    code, out, err = run("commit", "--repo", str(repo), "--source", str(SANDBOX), "--base", "main", "--branch", "c",
+                         "-m", "days overdue", "--select", "CustomField:Invoice__c.Days_Overdue__c",
+                         "--select", "ApexClass:InvoiceService", "--json")
+    assert code == 0, err
+    assert json.loads(out)["warnings"] == []
 
 
 def commit_everything(repo: Path, source: Path, tmp_path: Path, branch: str) -> None:

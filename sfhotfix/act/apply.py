@@ -272,18 +272,22 @@ def keep_manifest(applier: Applier, rows: list[Row]) -> str | None:
     holds = getattr(base.tree, "holds", None)  # a git tree knows its every file, whatever the listing was narrowed to
     if layout.format != "mdapi" or not (holds(path) if holds else path in base.tree.files()):
         return None
+    members_of = []  # the new and deleted components; subcomponents (Profile.fieldPermissions) and unknown files
+    for row in rows:  # have no member
+        new = row.status == "new"
+        unit = (applier.source_unit if new else applier.base_unit)((row.type, row.full_name))
+        if row.status in ("new", "deleted") and unit is not None and unit.component is not None:
+            members_of.append((new, applier.source if new else applier.base, unit.component))
+    if not members_of:
+        return None
     data = base.tree.read(path)
     listed, version = read_manifest(data, path)
     members = {type_name: set(names) for type_name, names in listed.items()}
     if version is None or build_manifest(members, version) != data:
-        return f"{path}: not written as a retrieve writes it, so not updated; check that it lists the new components"
-    for row in rows:
-        new = row.status == "new"
-        side = applier.source if new else applier.base
-        unit = (applier.source_unit if new else applier.base_unit)((row.type, row.full_name))
-        if row.status not in ("new", "deleted") or unit is None or unit.component is None:
-            continue  # subcomponents (Profile.fieldPermissions) and unknown files have no member
-        for type_name, names in manifest_members([unit.component], side.registry, side.tree).items():
+        return (f"{path}: not written as a retrieve writes it, so not updated; check that it lists the new "
+                "components and not the deleted ones")
+    for new, side, component in members_of:
+        for type_name, names in manifest_members([component], side.registry, side.tree).items():
             held = members.get(type_name)
             t = side.registry.find(type_name)
             if held is not None and "*" in held or held is None and (not new or t is not None and t.parent):
