@@ -249,6 +249,17 @@ def test_print_comparison_summary_is_computed_when_missing():
     assert console.export_text().splitlines()[-1].strip() == "2 new, 6 changed, 1 deleted, 3 identical"
 
 
+@pytest.mark.parametrize("summary, said", [
+    ({"new": 0, "changed": 0, "deleted": 0, "identical": 80}, "No differences."),
+    ({"new": 0, "changed": 0, "deleted": 0, "identical": 0}, "No components compared.")])
+def test_print_comparison_of_identical_trees_says_there_is_no_difference(summary: dict, said: str):
+    """Without --include-identical an identical tree's report lists no rows but counts them: lwc-recipes against
+    itself (80 identical) was said to have no components compared."""
+    console = _console()
+    print_comparison({"summary": summary, "source": "a", "target": "b", "components": []}, console)
+    assert console.export_text().splitlines()[1:] == [said, f"0 new, 0 changed, 0 deleted, {summary['identical']} identical"]
+
+
 def test_print_comparison_in_colour_styles_statuses():
     console = Console(record=True, width=160, force_terminal=True, color_system="truecolor")
     print_comparison(make_report(), console)

@@ -97,6 +97,7 @@ def print_comparison(report: dict, console: Console, *, show_identical: bool = T
         console.print(title, highlight=False)
 
     shown = components if show_identical else [r for r in components if r.get("status") != "identical"]
+    counts = summary_counts(report)
     if shown:
         who = any(r.get("changedBy") for r in shown)
         when = any(r.get("changedOn") for r in shown)
@@ -135,13 +136,12 @@ def print_comparison(report: dict, console: Console, *, show_identical: bool = T
                             style="dim italic")
                 table.add_row(Text(""), more, Text(""), *[Text("")] * extra)
         console.print(table)
-    elif components:
+    elif components or any(counts.values()):  # identical rows are counted, not listed, without --include-identical
         console.print(Text("No differences.", style="dim"))
     else:
         console.print(Text("No components compared.", style="dim"))
 
     summary = Text()
-    counts = summary_counts(report)
     summary.append(format_counts(counts))
     console.print(summary, highlight=False)
 
