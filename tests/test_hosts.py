@@ -317,6 +317,17 @@ def test_pr_body_groups_by_type_and_is_deterministic() -> None:
     assert pr_body(shuffled, "Hotfix: invoice late fee") == EXPECTED_BODY
 
 
+def test_pr_body_leaves_out_a_profile_changed_only_in_its_listed_entries() -> None:
+    """``compare --json`` gives Profile:Admin a row of its own, changed with no changes, above its new field
+    permission: listing both counted one change twice (the demo's PR said 9 components for 7 committed). A
+    profile with a change of its own, or whose entries are not listed, stays."""
+    parent = {"type": "Profile", "fullName": "Admin", "selector": "Profile:Admin", "status": "changed", "changes": []}
+    assert pr_body([parent, *ROWS], "Hotfix: invoice late fee") == EXPECTED_BODY
+    own = {**parent, "changes": [{"path": "userLicense", "kind": "modified", "source": "A", "target": "B"}]}
+    assert "| `Admin` | changed |" in pr_body([own, *ROWS])
+    assert "| `Admin` | changed |" in pr_body([parent, *ROWS[:2]])
+
+
 def test_pr_body_edges() -> None:
     assert pr_body([]) == "No components.\n"
     body = pr_body([{"type": "Layout", "fullName": "A|B `x`", "selector": "Layout:A|B `x`", "status": "new"}])

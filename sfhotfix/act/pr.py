@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..compare import compare
+from ..compare.revisions import revision_report
 from ..config import Config, load_config
 from ..errors import UsageError
 from ..hosts import HostRef, PlannedRequest, PullRequest, PullRequestSpec, detect_host, open_pull_request, pr_body, remote_url
@@ -33,8 +34,9 @@ def branch_components(repo: Path, branch: str, base: str) -> list[dict]:
     """The components ``branch`` changes relative to ``base`` (rows of ``compare --json``)."""
     git_repo = open_repo(repo)
     head, base_commit = resolve_base(git_repo, branch, "--branch"), resolve_base(git_repo, base)
-    comparison = compare(f"git:{head}", f"git:{base_commit}", repo=Path(git_repo.working_dir))
-    return comparison.as_json()["components"]
+    top = Path(git_repo.working_dir)
+    report = revision_report(f"git:{head}", f"git:{base_commit}", top)  # only what the branch changed is built
+    return (report or compare(f"git:{head}", f"git:{base_commit}", repo=top).as_json())["components"]
 
 
 def repository_host(repo: Path, config: Config, host_url: str | None, host_kind: str | None,

@@ -16,8 +16,17 @@ STATUS_ORDER = ("new", "changed", "deleted", "identical")
 
 def pr_body(components: Iterable[Mapping], summary_title: str | None = None) -> str:
     """Markdown listing ``components`` (rows shaped like ``{"type", "fullName", "selector", "status"}``, as
-    ``sfhotfix compare --json`` prints them) grouped by type, each with its status."""
-    rows = [_row(c) for c in components]
+    ``sfhotfix compare --json`` prints them) grouped by type, each with its status.
+
+    A Profile or Permission Set that changed only in entries listed below it (``changes`` empty) is not listed
+    itself: the count is then what the commit counted, one field permission being one change, not two.
+    """
+    components = list(components)
+    entries_of = {str(c.get("selector") or "").split("/", 1)[0] for c in components
+                  if "/" in str(c.get("selector") or "")}
+    rows = [_row(c) for c in components
+            if not (c.get("status") == "changed" and "changes" in c and not c["changes"]
+                    and c.get("selector") in entries_of)]
     lines: list[str] = []
     if summary_title:
         lines += [f"## {_one_line(summary_title)}", ""]
