@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..compare import compare
-from ..compare.revisions import revision_report
+from ..compare.revisions import revision_components
 from ..config import Config, load_config
 from ..errors import UsageError
 from ..hosts import HostRef, PlannedRequest, PullRequest, PullRequestSpec, detect_host, open_pull_request, pr_body, remote_url
@@ -34,9 +33,7 @@ def branch_components(repo: Path, branch: str, base: str) -> list[dict]:
     """The components ``branch`` changes relative to ``base`` (rows of ``compare --json``)."""
     git_repo = open_repo(repo)
     head, base_commit = resolve_base(git_repo, branch, "--branch"), resolve_base(git_repo, base)
-    top = Path(git_repo.working_dir)
-    report = revision_report(f"git:{head}", f"git:{base_commit}", top)  # only what the branch changed is built
-    return (report or compare(f"git:{head}", f"git:{base_commit}", repo=top).as_json())["components"]
+    return revision_components(Path(git_repo.working_dir), head, base_commit)
 
 
 def repository_host(repo: Path, config: Config, host_url: str | None, host_kind: str | None,

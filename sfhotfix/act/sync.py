@@ -16,7 +16,7 @@ from pathlib import Path
 
 import git
 
-from ..compare import compare
+from ..compare.revisions import revision_components
 from ..config import load_config
 from ..errors import SfhotfixError, UsageError
 from ..hosts import PullRequestSpec, open_pull_request, pr_body
@@ -137,7 +137,7 @@ def _open(repo: git.Repo, request: SyncRequest, config, production: str, prod_he
             raise SfhotfixError(f"push of {target.sync_branch} to origin was rejected ({git_message(exc)}); "
                                 "nothing was forced") from None
     base = repo.git.merge_base(prod_head, target.head)
-    rows = compare(f"git:{prod_head}", f"git:{base}", repo=Path(repo.working_dir)).as_json()["components"]
+    rows = revision_components(Path(repo.working_dir), prod_head, base)
     title = f"Sync {production} into {target.branch}"
     body = pr_body(rows, title)
     if target.conflicts:

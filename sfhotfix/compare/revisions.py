@@ -71,6 +71,17 @@ def revision_report(source_spec: str, target_spec: str, repo: Path | None = None
             gc.enable()
 
 
+def revision_components(repo: Path, to_ref: str, from_ref: str) -> list[dict]:
+    """The rows of ``compare --json`` for what ``to_ref`` changes relative to ``from_ref`` (a pull request's
+    body), built through what git says differs where the two are read the same way."""
+    report = revision_report(f"git:{to_ref}", f"git:{from_ref}", repo)
+    if report is None:
+        from . import compare
+
+        report = compare(f"git:{to_ref}", f"git:{from_ref}", repo=repo).as_json()
+    return report["components"]
+
+
 def _folder(subpath: str | None) -> str:
     return "/".join(part for part in (subpath or "").split("/") if part not in ("", "."))
 
