@@ -91,7 +91,7 @@ def in_two_files(t: MetadataType, full_name: str, label: str, first: str, second
     """The error for a component whose metadata file is in two places (see _Collector)."""
     where = f"{label}/" if label else ""
     return UsageError(f"{t.name}:{full_name} is in two files, {where}{first} and {where}{second}: keep one (a "
-                      "deploy would send whichever it read last)")
+                      "deploy cannot take both)")
 
 
 def text_paths(paths: list[str], label: str) -> list[str]:

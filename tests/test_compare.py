@@ -188,6 +188,23 @@ def two_package_project(root: Path) -> None:
         {"path": "force-app", "default": True}, {"path": "billing"}], "sourceApiVersion": "63.0"}))
 
 
+def committed(repo: Path, message: str) -> None:
+    """Everything in ``repo`` committed, the repository made first where there is none."""
+    if not (repo / ".git").exists():
+        git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", message)
+
+
+def assert_refused(repo: Path, sides: tuple[tuple[str, str], ...], message: str) -> None:
+    """``compare`` of each (source, target) of ``repo`` exits 2 with ``message``, naming the source."""
+    for source, target in sides:
+        result = CliRunner().invoke(main, ["compare", "--source", source, "--target", target, "--repo", str(repo),
+                                           "--json"])
+        label = source if source.startswith("git:") else str(repo)
+        assert (result.exit_code, result.stderr) == (2, message.format(label)), (source, target)
+
+
 def test_labels_in_two_package_directories_are_one_set_of_labels(tmp_path: Path) -> None:
     """Labels kept in a file per package directory (Salesforce's converter merges them) compare as the labels
     of one file, convert into one CustomLabels.labels, and compare the same way between git revisions; before,
@@ -208,20 +225,38 @@ def test_labels_in_two_package_directories_are_one_set_of_labels(tmp_path: Path)
     assert (tmp_path / "mdapi/labels/CustomLabels.labels").read_text() == labels_file(one, two)
     repo = tmp_path / "repo"
     shutil.copytree(whole, repo)
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "A")
+    committed(repo, "A")
     shutil.rmtree(repo / "force-app")
     shutil.copytree(split / "force-app", repo / "force-app")
     shutil.copytree(split / "billing", repo / "billing")
     (repo / "billing/labels/CustomLabels.labels-meta.xml").write_text(labels_file(LABEL.format("Two", "Fixed")))
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "B")
+    committed(repo, "B")
     report = revision_report("git:HEAD", "git:HEAD~1", repo)
     assert report is not None
     assert report["summary"] == {"new": 0, "changed": 1, "deleted": 0, "identical": 2}
     assert [c["selector"] for c in report["components"]] == ["CustomLabel:Two"]
     assert report["summary"] == compare("git:HEAD", "git:HEAD~1", repo).as_json()["summary"]
+
+
+def test_a_label_in_two_package_directories_files_is_a_one_line_error(tmp_path: Path) -> None:
+    """The same label in the labels files of two package directories: the converter would merge both into one
+    file, which a deploy refuses, so every comparison refuses it by name, whether its files changed or not."""
+    repo = tmp_path / "repo"
+    two_package_project(repo)
+    (repo / "force-app/main/default/labels").mkdir(parents=True)
+    (repo / "force-app/main/default/labels/CustomLabels.labels-meta.xml").write_text(labels_file(LABEL.format("One", "a")))
+    (repo / "billing/labels").mkdir(parents=True)
+    (repo / "billing/labels/CustomLabels.labels-meta.xml").write_text(labels_file(LABEL.format("One", "b")))
+    (repo / "billing/labels/Other.txt").write_text("not metadata\n")
+    committed(repo, "A")
+    (repo / "billing/labels/Other.txt").write_text("still not metadata\n")
+    committed(repo, "B: the labels untouched")
+    (repo / "billing/labels/CustomLabels.labels-meta.xml").write_text(labels_file(LABEL.format("One", "c")))
+    committed(repo, "C: the labels touched")
+    assert_refused(repo, ((str(repo), str(repo)), ("git:HEAD~1", "git:HEAD~2"), ("git:HEAD", "git:HEAD~1")),
+                   "sfhotfix: error: CustomLabel:One is in two files, {0}/billing/labels/CustomLabels.labels-meta.xml "
+                   "and {0}/force-app/main/default/labels/CustomLabels.labels-meta.xml: keep one (a deploy cannot take "
+                   "both)\n")
 
 
 def test_an_object_in_two_package_directories_is_read_as_salesforces_converter_reads_it(tmp_path: Path) -> None:
@@ -246,13 +281,11 @@ def test_an_object_in_two_package_directories_is_read_as_salesforces_converter_r
     assert "<enableFeeds>" in merged and "<enableHistory>" not in merged
     assert merged.index("<fullName>Billed__c") < merged.index("<fullName>Fed__c")
     assert set(statuses(compare(str(tmp_path / "mdapi"), str(repo), include_identical=True)).values()) == {"identical"}
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "A")
+    committed(repo, "A")
     for folder, changed in (("billing", 0), ("force-app", 1)):
         settings = repo / folder / "objects/Account/Account.object-meta.xml"
         settings.write_text(settings.read_text().replace("true", "false"))
-        git(repo, "commit", "-qam", f"{folder} changed")
+        committed(repo, f"{folder} changed")
         report = revision_report("git:HEAD", "git:HEAD~1", repo)
         assert report == compare("git:HEAD", "git:HEAD~1", repo).as_json()
         assert report["summary"] == {"new": 0, "changed": changed, "deleted": 0, "identical": 3 - changed}
@@ -269,21 +302,13 @@ def test_a_component_in_two_package_directories_is_a_one_line_error(tmp_path: Pa
         (repo / folder).mkdir(parents=True)
         (repo / folder / "Foo.cls").write_text("public class Foo {}\n")
         (repo / folder / "Foo.cls-meta.xml").write_text(meta)
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "A")
+    committed(repo, "A")
     (repo / "billing/classes/Bar.cls").write_text("public class Bar {}\n")
     (repo / "billing/classes/Bar.cls-meta.xml").write_text(meta)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "B")
-    message = ("sfhotfix: error: ApexClass:Foo is in two files, {0}/billing/classes/Foo.cls-meta.xml and "
-               "{0}/force-app/main/default/classes/Foo.cls-meta.xml: keep one (a deploy would send whichever it "
-               "read last)\n")
-    for source, target, label in ((str(repo), str(repo), str(repo)), ("git:HEAD", "git:HEAD~1", "git:HEAD"),
-                                  ("git:HEAD", "git:HEAD", "git:HEAD")):
-        result = CliRunner().invoke(main, ["compare", "--source", source, "--target", target, "--repo", str(repo),
-                                           "--json"])
-        assert (result.exit_code, result.stderr) == (2, message.format(label)), (source, target)
+    committed(repo, "B")
+    assert_refused(repo, ((str(repo), str(repo)), ("git:HEAD", "git:HEAD~1"), ("git:HEAD", "git:HEAD")),
+                   "sfhotfix: error: ApexClass:Foo is in two files, {0}/billing/classes/Foo.cls-meta.xml and "
+                   "{0}/force-app/main/default/classes/Foo.cls-meta.xml: keep one (a deploy cannot take both)\n")
 
 
 def edited_copy(tmp_path: Path) -> Path:

@@ -158,12 +158,21 @@ def _children_inside(to_tree: GitTree | ListedFolder, setup: Setup,
                      parents: dict[Key, tuple[list[str], MetadataType]]) -> Inside:
     """The children inside the files of untouched components (custom labels…), read and parsed: small enough
     to come back from a child process."""
-    from ..resolve import in_file_child_keys
+    from ..resolve import in_file_child_keys, in_two_files
 
     data = to_tree.read_many(path for paths, _ in parents.values() for path in paths) if parents else {}
-    return [(key, [(child_type.name, full_name) for path in paths for child_type, full_name in
-                   in_file_child_keys(parent_type, key[1], data[path], f"{to_tree.label}/{path}", setup.registry)])
-            for key, (paths, parent_type) in parents.items()]
+    inside: Inside = []
+    for key, (paths, parent_type) in parents.items():
+        keys: list[Key] = []
+        found_in: dict[str, str] = {}  # a label in two package directories' files is refused, as compare() does
+        for path in paths:
+            for child_type, full_name in in_file_child_keys(parent_type, key[1], data[path], f"{to_tree.label}/{path}",
+                                                            setup.registry):
+                if found_in.setdefault(full_name, path) != path:
+                    raise in_two_files(child_type, full_name, to_tree.label, found_in[full_name], path)
+                keys.append((child_type.name, full_name))
+        inside.append((key, keys))
+    return inside
 
 
 def _report(source_label: str, target_label: str, touched_rows: tuple[set[Key], list[tuple[str, dict]]],

@@ -19,6 +19,7 @@ from lxml import etree
 
 from ..components import Component
 from ..registry import MetadataType, Registry
+from ..resolve import in_two_files
 from ..sources import Source
 from ..xmlio import new_document, parse_tree
 from .xmldiff import TypeFacts, entry_key, local
@@ -126,11 +127,14 @@ def collect_units(source: Source) -> dict[tuple[str, str], Unit]:
     for component in source.resolved.components:
         for unit in _component_units(component, files, registry):
             unit.read_file, unit.forget_file = files.data, files.forget
-            split = units.get(unit.key) if unit.parent is None else None
-            if split is not None:  # custom labels in another package directory's file: one unit of all its files
-                split.signature += unit.signature
-                split.files = [*split.files, *unit.files]
+            known = units.get(unit.key)
+            if known is not None and unit.parent is None:  # custom labels in another package directory's file
+                known.signature += unit.signature  # (resolve._Collector): one unit of all its files
+                known.files = [*known.files, *unit.files]
                 continue
+            if known is not None and known.files != unit.files:  # one label in two of those files
+                assert unit.type is not None
+                raise in_two_files(unit.type, unit.full_name, source.tree.label, known.files[0], unit.files[0])
             units[unit.key] = unit
     for path in source.resolved.unknown:
         units[(UNKNOWN, path)] = Unit(UNKNOWN, path, None, None, (files.fingerprint(path),), lambda: None,
