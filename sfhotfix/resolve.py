@@ -345,6 +345,8 @@ class _SourceFolder:
             child = self.registry.child_by_suffix(t, suffix) if suffix else None
             if child is not None:
                 return _Rule(_BASE, child, parent_name + ".", True, root, (t, parent_name))
+        elif suffix == t.suffix:  # a type whose suffix another shares: sites/E_Bikes.site-meta.xml is a CustomSite,
+            return _Rule(_BASE, t, "", is_meta or not t.has_content_file, root)  # though .site alone names SiteDotCom
         return None
 
 

@@ -184,6 +184,35 @@ def test_registry_resolves_suffixes_and_strict_directories_as_sdr(sdr: dict) -> 
     assert not problems, "\n".join(problems)
 
 
+def test_a_suffix_two_types_share_resolves_by_the_folder_holding_the_file(sdr: dict, tmp_path: Path) -> None:
+    """Salesforce's converter reads a file in a type's strict folder as that type, whatever its suffix alone
+    names: ``sites/E_Bikes.site-meta.xml`` (ebikes-lwc) is a CustomSite, though ``.site`` names SiteDotCom. One
+    file for every single-file type whose suffix another shares, in source format, each read as the type of
+    its folder; SDR 13.7 converted the same tree to the same types (seen with the peer)."""
+    from sfhotfix.sources import open_source
+
+    sharing = Counter(t["suffix"] for t in sdr["types"].values() if t.get("suffix"))
+    expected: dict[str, str] = {}
+    for number, t in enumerate(sorted(sdr["types"].values(), key=lambda t: t["name"])):
+        adapter = (t.get("strategies") or {}).get("adapter")
+        if sharing[t.get("suffix")] < 2 or t.get("inFolder") or adapter in ("bundle", "mixedContent", "decomposed",
+                                                                             "digitalExperience"):
+            continue
+        folder = tmp_path / "force-app" / "main" / "default" / t["directoryName"]
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"Sample{number}"
+        (folder / f"{name}.{t['suffix']}-meta.xml").write_text(
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<{t["name"]} xmlns="http://soap.sforce.com/2006/04/metadata"/>\n')
+        if adapter == "matchingContentFile":
+            (folder / f"{name}.{t['suffix']}").write_text("content\n")
+        expected[name] = t["name"]
+    assert len(expected) >= 16  # site, settings, policy, rule and dataSource are each shared
+    (tmp_path / "sfdx-project.json").write_text('{"packageDirectories": [{"path": "force-app", "default": true}]}')
+    resolved = open_source(tmp_path).resolved
+    assert {c.full_name: c.type.name for c in resolved.components} == expected
+    assert resolved.unknown == []
+
+
 # ---------------------------------------------------------------------------------------------------------
 # (b) presets
 
