@@ -151,13 +151,17 @@ def test_real_projects_compare_identical_to_their_conversions(realdata: Path, tm
 def test_an_object_folder_without_its_own_file_is_the_bare_object(realdata: Path, tmp_path: Path) -> None:
     """A standard object kept in source format as fields alone (lwc-recipes keeps Account so: no
     Account.object-meta.xml) is the object Salesforce's converter composes from them: identical to a retrieve's
-    Account.object holding those fields, each way round; a file that adds object settings shows them."""
+    Account.object holding those fields, each way round; a file that adds object settings shows them. The
+    conversion's package.xml lists the fields and not the object."""
     source = tmp_path / "source"
     shutil.copytree(realdata / "dreamhouse-source", source)
     (source / "force-app/main/default/objects/Broker__c/Broker__c.object-meta.xml").unlink()
     mdapi = tmp_path / "mdapi"
     convert(source / "force-app", "mdapi", mdapi, source, force=False)
     assert b"<sharingModel>" not in (mdapi / "objects" / "Broker__c.object").read_bytes()  # the fields alone
+    objects = (mdapi / "package.xml").read_text().split("<name>CustomField</name>")[1].split("</types>")[1]
+    assert "<name>CustomObject</name>" in objects  # the object not listed, as SDR 13.7 left it out of this tree's
+    assert "<members>Property__c</members>" in objects and "<members>Broker__c</members>" not in objects
     for a, b in ((source, mdapi), (mdapi, source)):
         summary = compare(str(a), str(b)).as_json()["summary"]
         assert summary["new"] == summary["changed"] == summary["deleted"] == 0, (a, b, summary)

@@ -24,8 +24,8 @@ def manifest_members(components: Iterable[Component], registry: Registry, tree: 
     """Type name → members, for components and their addressable children, as the converter lists them.
 
     Folders are listed under the type they hold (``EmailTemplate: emailtest``). A decomposed parent
-    whose own file is empty (a standard object that only carries fields) is left out, as
-    ``sf project convert`` leaves it out.
+    whose own file is empty or absent (a standard object that only carries fields: lwc-recipes keeps Account
+    so) is left out, as ``sf project convert`` leaves it out.
     """
     members: dict[str, set[str]] = {}
     for component in components:
@@ -41,11 +41,13 @@ def manifest_members(components: Iterable[Component], registry: Registry, tree: 
 
 def _empty_decomposed_parent(component: Component, registry: Registry, tree: FileTree) -> bool:
     t = component.type
-    if t.transformer != "decomposed" or not component.xml:
+    if t.transformer != "decomposed":
         return False
     children = registry.children_of(t)
     if not any(c.addressable for c in children) or all(c.unaddressable_without_parent for c in children):
         return False
+    if not component.xml:
+        return True
     body = next(iter(sdr_xml.parse(tree.read(component.xml), f"{tree.label}/{component.xml}").values()))
     return not (isinstance(body, dict) and len(body) > 1)
 
