@@ -110,6 +110,25 @@ def test_a_comment_between_labels_is_left_out_as_the_converter_leaves_it(tmp_pat
         "        <value>B</value>\n    </labels>\n</CustomLabels>\n")
 
 
+@pytest.mark.parametrize("content_type, extension", [
+    ("image/jpeg", "jpeg"), ("application/xml", "xml"), ("audio/mpeg", "mpga"), ("text/css; charset=utf-8", "css"),
+    ("Image/PNG", "png"), ("application/x-javascript", "js"), ("application/x-font-woff", "bin"),
+    ("application/octet-stream", "bin")])
+def test_a_resource_file_is_named_by_its_content_type_as_the_converter_names_it(
+        tmp_path: Path, content_type: str, extension: str) -> None:
+    """The extensions SDR 13.7 gave (seen with the peer: mime 2.6.0, then SDR's own fallbacks, then bin), where
+    Python's mimetypes says .jpg, .xsl, .mp3; lwc-recipes' developer.jpeg came out as developer.jpg."""
+    resources = tmp_path / "src" / "staticresources"
+    resources.mkdir(parents=True)
+    (resources / "logo.resource").write_bytes(b"\x89data")
+    (resources / "logo.resource-meta.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<StaticResource xmlns="http://soap.sforce.com/2006/04/metadata">\n'
+        f"    <cacheControl>Public</cacheControl>\n    <contentType>{content_type}</contentType>\n</StaticResource>\n")
+    convert(tmp_path / "src", "source", tmp_path / "out", tmp_path, force=False)
+    written = {p.name for p in (tmp_path / "out/main/default/staticresources").iterdir()}
+    assert written == {f"logo.{extension}", "logo.resource-meta.xml"}
+
+
 def test_zip_source_converts_like_its_folder(realdata: Path, tmp_path: Path) -> None:
     project = realdata / "sdr-snapshots" / "workflow"
     archive = shutil.make_archive(str(tmp_path / "retrieve"), "zip", project / "originalMdapi")

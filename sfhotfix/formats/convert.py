@@ -8,8 +8,10 @@ converter copies it.
 
 from __future__ import annotations
 
+import functools
 import io
-import mimetypes
+import json
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -17,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from ..collation import sort_key
 from ..components import Component, ResolvedTree
 from ..errors import UsageError
-from ..registry import META_SUFFIX, MetadataType, Registry
+from ..registry import META_SUFFIX, MetadataType, Registry, data_dir
 from ..tree import FileTree, safe_member_name
 from . import fast_split, sdr_xml
 from .manifest import build_manifest, manifest_members
@@ -177,9 +179,15 @@ def _content_type(meta: bytes, label: str, tree_label: str) -> str:
 
 
 def _extension(content_type: str) -> str:
-    known = {"text/javascript": ".js", "application/javascript": ".js", "application/x-javascript": ".js",
-             "text/plain": ".txt", "application/json": ".json", "text/css": ".css", "text/xml": ".xml"}
-    return known.get(content_type) or mimetypes.guess_extension(content_type) or ".bin"
+    """The extension Salesforce's converter gives a resource's file (metadata_types/content_types.json: the
+    ``mime`` package's, where Python's mimetypes says .jpg for image/jpeg and .xsl for application/xml)."""
+    bare = re.match(r"\s*([^;\s]*)", content_type).group(1).lower()  # type: ignore[union-attr]
+    return "." + _content_extensions().get(bare, "bin")
+
+
+@functools.cache
+def _content_extensions() -> dict[str, str]:
+    return json.loads((data_dir() / "content_types.json").read_text(encoding="utf-8"))["extensions"]
 
 
 # ---------------------------------------------------------------- source → metadata-API
