@@ -202,16 +202,18 @@ class Applier:
         if parent is None or parent.component is None or parent.component.xml is None:
             raise UsageError(f"{s.type_name}:{s.full_name}: its parent {s.parent[0]}:{s.parent[1]} is not on the "
                              f"base branch; select the parent too")
-        # custom labels kept in a file per package directory: a new one goes where the converter puts it, in
-        # the default package directory's file when there is one
-        path, default = parent.component.xml, f"{self.layout.default_directory}/"
-        name = path.rsplit("/", 1)[-1]
-        path = next((p for p in parent.files if p.endswith(f"/{name}") and self.repo_path(p).startswith(default)), path)
-        root = self.document(self.repo_path(path)).root
+        root = self.document(self.repo_path(self._file_for_new_entry(parent, parent.component.xml))).root
         element = s.type.xml_element or s.type.directory_name
         key = s.type.unique_id_elements()[:1]
         order = [etree.QName(c).localname for c in root if isinstance(c.tag, str)]
         insert_entry(root, element, s.xml, key, order)
+
+    def _file_for_new_entry(self, parent: Unit, first: str) -> str:
+        """The parent's file a new entry goes into: its own, or for custom labels kept in a file per package
+        directory, the default package directory's, where the converter puts a new label."""
+        name, default = first.rsplit("/", 1)[-1], f"{self.layout.default_directory}/"
+        return next((p for p in parent.files if p.endswith(f"/{name}") and self.repo_path(p).startswith(default)),
+                    first)
 
     def _converted_files(self, s: Unit) -> dict[str, bytes]:
         """The unit's files as the converter writes them in the repository's format."""
