@@ -429,10 +429,10 @@ def hotfix(source_spec, base, branch, selects, select_file, from_comparison, mes
     request = CommitRequest(source_spec, base, branch, message or title, selects, select_file, from_comparison,
                             repo, push, author, False, with_dependencies)
     console.rule(f"1. Compare {source_spec} with {base}")
-    comparison = compare_with_base(request)
-    print_comparison(comparison.as_json(), console)
+    report, comparison = compare_with_base(request)
+    print_comparison(report, console)
     if not (selects or select_file or from_comparison):
-        rows = [r for r in comparison.rows if r.status != "identical"]
+        rows = [row for row in report["components"] if row["status"] != "identical"]
         if not rows:
             raise UsageError(f"{source_spec} and {base} do not differ: nothing to commit")
         if not sys.stdin.isatty():
@@ -440,8 +440,9 @@ def hotfix(source_spec, base, branch, selects, select_file, from_comparison, mes
                              "(the interactive picker needs a terminal)")
         console.rule("2. Pick the components to commit")
         for number, row in enumerate(rows, 1):
-            console.print(f"{number:>3}  {row.status:<8} {row.selector}", markup=False, highlight=False)
-        request.selectors = tuple(parse_pick(click.prompt("Rows to commit (e.g. 1,3-5 or all)"), rows))
+            console.print(f"{number:>3}  {row['status']:<8} {row['selector']}", markup=False, highlight=False)
+        request.selectors = tuple(parse_pick(click.prompt("Rows to commit (e.g. 1,3-5 or all)"),
+                                             [row["selector"] for row in rows]))
     console.rule(f"3. Commit to {branch}" + (" and push" if push else ""))
     pr_request = PrRequest(branch, base, title, body_file, draft, reviewers, labels, host_url, host_kind, api_url,
                            dry_run, repo) if open_pr_too else None

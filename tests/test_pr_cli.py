@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,6 @@ from click.testing import CliRunner
 
 from sfhotfix.act.hotfix import parse_pick
 from sfhotfix.cli import main
-from sfhotfix.compare.engine import Row
 from sfhotfix.errors import UsageError
 
 from test_commit import SANDBOX, git, make_repo
@@ -49,6 +49,29 @@ def test_hotfix_runs_the_whole_path(tmp_path: Path) -> None:
     assert any(f.endswith("Admin.profile-meta.xml") for f in files)  # the field's FLS came as a dependency
 
 
+def test_hotfix_from_a_folder_or_a_retrieve_zip_commits_the_same(tmp_path: Path) -> None:
+    """A folder is compared through what differs from the base and the commit reads what its selection touches;
+    a retrieve's zip is read once and its comparison reused by the commit: the same table, the same branch."""
+    repo, _ = make_repo(tmp_path)
+    retrieve = tmp_path / "retrieve.zip"
+    with zipfile.ZipFile(retrieve, "w") as archive:
+        for path in sorted(SANDBOX.rglob("*")):
+            if path.is_file():
+                archive.write(path, f"unpackaged/{path.relative_to(SANDBOX).as_posix()}")
+    trees = {}
+    for source, branch in ((SANDBOX, "hotfix/folder"), (retrieve, "hotfix/zip")):
+        code, out, err = run("hotfix", "--repo", str(repo), "--source", str(source), "--base", "main", "--branch",
+                             branch, "--select", "CustomField:Invoice__c.Late_Fee__c", "--select",
+                             "Profile:Admin/fieldPermissions:Invoice__c.Late_Fee__c", "--no-push", "--no-pr")
+        assert code == 0, err
+        assert "4 new, 5 changed, 1 deleted, 14 identical" in out and "Committed 2 component(s)" in out
+        trees[branch] = git(repo, "rev-parse", f"{branch}^{{tree}}")
+    assert trees["hotfix/folder"] == trees["hotfix/zip"]
+    assert git(repo, "diff", "--name-only", "main", "hotfix/zip").split() == [
+        "force-app/main/default/objects/Invoice__c/fields/Late_Fee__c.field-meta.xml",
+        "force-app/main/default/profiles/Admin.profile-meta.xml"]
+
+
 def test_hotfix_without_a_selection_needs_a_terminal(tmp_path: Path) -> None:
     repo, _ = make_repo(tmp_path)
     code, _, err = run("hotfix", "--repo", str(repo), "--source", str(SANDBOX), "--base", "main", "--branch", "x",
@@ -57,10 +80,10 @@ def test_hotfix_without_a_selection_needs_a_terminal(tmp_path: Path) -> None:
 
 
 def test_parse_pick() -> None:
-    rows = [Row(type="T", full_name=str(i), selector=f"T:{i}", status="new") for i in range(1, 6)]
-    assert parse_pick("1,3-4", rows) == ["T:1", "T:3", "T:4"]
-    assert parse_pick("all", rows) == [r.selector for r in rows]
+    selectors = [f"T:{i}" for i in range(1, 6)]
+    assert parse_pick("1,3-4", selectors) == ["T:1", "T:3", "T:4"]
+    assert parse_pick("all", selectors) == selectors
     with pytest.raises(UsageError):
-        parse_pick("7", rows)
+        parse_pick("7", selectors)
     with pytest.raises(UsageError):
-        parse_pick("x", rows)
+        parse_pick("x", selectors)

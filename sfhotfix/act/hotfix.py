@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..compare import Comparison, compare
-from ..compare.engine import Row
+from ..compare.revisions import revision_report
 from ..errors import UsageError
 from .commit import CommitRequest, CommitResult, base_ref, commit_selection, open_repo
 from .pr import PrRequest, open_pr
@@ -22,31 +22,43 @@ class HotfixRequest:
     pr: PrRequest | None  # None: no pull request
 
 
-def compare_with_base(request: CommitRequest) -> Comparison:
+def compare_with_base(request: CommitRequest) -> tuple[dict, Comparison | None]:
+    """The report of the source against the base (``compare --json``'s), and the comparison made for it where
+    the commit is to reuse it.
+
+    A folder (or a git revision) is compared through what differs from the base, and the commit then reads
+    only what its selection can touch: on a 45,000-file project about 4 s in all instead of 8. An org or a
+    zip is read once, whole, and the commit reuses that comparison rather than retrieve again.
+    """
     repo = open_repo(request.repo)
-    return compare(request.source, f"git:{base_ref(repo, request.base)}", repo=Path(repo.working_dir),
-                   project_dir=request.project_dir)
+    top, target = Path(repo.working_dir), f"git:{base_ref(repo, request.base)}"
+    report = revision_report(request.source, target, top, request.project_dir)
+    if report is not None:
+        return report, None
+    comparison = compare(request.source, target, repo=top, project_dir=request.project_dir)
+    return comparison.as_json(), comparison
 
 
-def parse_pick(answer: str, rows: list[Row]) -> list[str]:
-    """Selectors from an answer like ``1,3-5`` or ``all`` to the numbered list of rows."""
+def parse_pick(answer: str, selectors: list[str]) -> list[str]:
+    """The selectors an answer like ``1,3-5`` or ``all`` picks from the numbered list."""
     answer = answer.strip().lower()
     if answer in ("all", "*"):
-        return [r.selector for r in rows]
+        return list(selectors)
     chosen: list[str] = []
     for part in filter(None, (p.strip() for p in answer.split(","))):
         match = _RANGE.match(part)
         if not match:
             raise UsageError(f"'{part}': pick rows by number, e.g. 1,3-5 or all")
         low, high = int(match.group(1)), int(match.group(2) or match.group(1))
-        if not 1 <= low <= high <= len(rows):
-            raise UsageError(f"'{part}': rows are numbered 1 to {len(rows)}")
-        chosen.extend(rows[i - 1].selector for i in range(low, high + 1))
+        if not 1 <= low <= high <= len(selectors):
+            raise UsageError(f"'{part}': rows are numbered 1 to {len(selectors)}")
+        chosen.extend(selectors[i - 1] for i in range(low, high + 1))
     return list(dict.fromkeys(chosen))
 
 
-def run_hotfix(request: HotfixRequest, comparison: Comparison, step: Callable[[str], None]):
-    """Commit (and push) the picked rows, then open the pull request; ``step`` reports progress."""
+def run_hotfix(request: HotfixRequest, comparison: Comparison | None, step: Callable[[str], None]):
+    """Commit (and push) the picked rows, then open the pull request; ``step`` reports progress.
+    ``comparison``: as compare_with_base gives it (None: the commit compares what its selection touches)."""
     result: CommitResult = commit_selection(request.commit, comparison)
     step(f"Committed {len(result.rows)} component(s) to {result.branch} ({result.commit[:10]})"
          + (", pushed to origin" if result.pushed else ""))
