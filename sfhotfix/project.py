@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,16 +28,24 @@ class SfdxProject:
     @classmethod
     def parse(cls, data: dict, root: Path | None, source: str) -> "SfdxProject":
         try:
-            dirs = [d["path"].strip("/").replace("\\", "/") for d in data.get("packageDirectories", [])]
-        except (TypeError, KeyError):
+            entries = [(_package_path(d["path"], source), bool(d.get("default")))
+                       for d in data.get("packageDirectories", [])]
+        except (TypeError, KeyError, AttributeError):
             raise UsageError(f"{source}: every packageDirectories entry needs a 'path'") from None
-        default = next(
-            (d["path"].strip("/") for d in data.get("packageDirectories", []) if d.get("default")),
-            dirs[0] if dirs else "force-app",
-        )
+        dirs = [path for path, _ in entries]
+        default = next((path for path, is_default in entries if is_default), dirs[0] if dirs else "force-app")
         presets = tuple(data.get("sourceBehaviorOptions") or data.get("registryPresets") or ())
         version = str(data.get("sourceApiVersion") or DEFAULT_API_VERSION)
         return cls(root, tuple(dirs) or ("force-app",), default, version, presets)
+
+
+def _package_path(path: str, source: str) -> str:
+    """A package directory as a path below the project, the way the sf CLI resolves it: ``./force-app/`` and
+    ``force-app`` are one folder (``.``, the project itself, is ""); one outside the project is refused."""
+    normal = posixpath.normpath(path.replace("\\", "/"))
+    if normal == ".." or normal.startswith(("../", "/")):
+        raise UsageError(f"{source}: package directory '{path}' is outside the project")
+    return "" if normal == "." else normal
 
 
 def load_project(directory: Path | None) -> SfdxProject:

@@ -8,6 +8,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from sfhotfix.cli import main
@@ -124,6 +125,29 @@ def test_missing_path_and_non_zip_file(tmp_path: Path) -> None:
     (tmp_path / "fake.zip").write_text("not a zip")
     code, _, err = run("components", str(tmp_path / "fake.zip"))
     assert code == 2 and "not a zip" in err
+
+
+@pytest.mark.parametrize("path, listed", [("./force-app/", "ApexClass:A\n"), ("force-app", "ApexClass:A\n"),
+                                          ("other", "")])
+def test_package_directories_are_read_as_the_sf_cli_resolves_them(tmp_path: Path, path: str, listed: str) -> None:
+    """``./force-app/`` is force-app (it read nothing before); a folder the project lacks holds nothing."""
+    classes = tmp_path / "force-app" / "main" / "default" / "classes"
+    classes.mkdir(parents=True)
+    (classes / "A.cls").write_text("public class A {}\n")
+    (classes / "A.cls-meta.xml").write_text('<?xml version="1.0" encoding="UTF-8"?>\n<ApexClass xmlns="http://soap.'
+                                            'sforce.com/2006/04/metadata"><status>Active</status></ApexClass>\n')
+    (tmp_path / "sfdx-project.json").write_text(json.dumps({"packageDirectories": [{"path": path, "default": True}]}))
+    assert run("components", str(tmp_path)) == (0, listed, "")
+
+
+@pytest.mark.parametrize("entries, why", [
+    ([{"path": "../shared", "default": True}], "package directory '../shared' is outside the project"),
+    ([{"path": "/srv/app"}], "package directory '/srv/app' is outside the project"),
+    ([{"default": True}], "every packageDirectories entry needs a 'path'"),
+    ([{"path": 7}], "every packageDirectories entry needs a 'path'")])
+def test_a_package_directory_that_cannot_be_read_is_a_one_line_error(tmp_path: Path, entries: list, why: str) -> None:
+    (tmp_path / "sfdx-project.json").write_text(json.dumps({"packageDirectories": entries}))
+    assert run("components", str(tmp_path)) == (2, "", f"sfhotfix: error: {tmp_path}/sfdx-project.json: {why}\n")
 
 
 def test_console_script_runs_as_a_process(realdata: Path, tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ class RepoLayout:
     def new_path(self, converted: str) -> str:
         """A path from the converter's output, placed in the repository."""
         if self.format == "source":
-            return f"{self.default_directory}/{converted}"
+            return f"{self.default_directory}/{converted}" if self.default_directory else converted
         return f"{self.root}/{converted}" if self.root else converted
 
 
@@ -211,7 +211,7 @@ class Applier:
     def _file_for_new_entry(self, parent: Unit, first: str) -> str:
         """The parent's file a new entry goes into: its own, or for custom labels kept in a file per package
         directory, the default package directory's, where the converter puts a new label."""
-        name, default = first.rsplit("/", 1)[-1], f"{self.layout.default_directory}/"
+        name, default = first.rsplit("/", 1)[-1], f"{self.layout.default_directory}/".lstrip("/")
         return next((p for p in parent.files if p.endswith(f"/{name}") and self.repo_path(p).startswith(default)),
                     first)
 
