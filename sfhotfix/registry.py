@@ -174,7 +174,12 @@ class Registry:
         return self._by_directory.get(directory, [])
 
     def children_of(self, t: MetadataType) -> list[MetadataType]:
-        return [self._children[(t.name, name)] for name in t.children]
+        """Its child types as Salesforce's converter finds them: every one of a decomposed type (a file each in
+        source format); of a type whose children stay inside its file, those with a key element: SDR reads no
+        other there (a MktDataTranObject's mktDataTranFields), so they are its own content, compared, converted
+        and listed in package.xml with it."""
+        children = [self._children[(t.name, name)] for name in t.children]
+        return [c for c in children if c.key] if t.strategy == "inFile" and t.adapter is None else children
 
     def parent_of(self, t: MetadataType) -> MetadataType | None:
         return self.types[t.parent] if t.parent else None

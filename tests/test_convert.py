@@ -129,6 +129,31 @@ def test_a_resource_file_is_named_by_its_content_type_as_the_converter_names_it(
     assert written == {f"logo.{extension}", "logo.resource-meta.xml"}
 
 
+def test_children_salesforces_converter_cannot_name_are_their_parents_content(tmp_path: Path) -> None:
+    """A MktDataTranObject's mktDataTranFields have no key element in SDR's registry, so SDR reads none of them
+    inside the file: package.xml lists the object alone (SDR 13.7 did, seen with the peer), and a changed field
+    is a change of the object, not a row of a child sfhotfix would name on its own."""
+    from sfhotfix.compare import compare
+
+    def write(root: Path, label: str) -> None:
+        folder = root / "force-app" / "main" / "default" / "mktDataTranObjects"
+        folder.mkdir(parents=True)
+        (folder / "Orders.mktDataTranObject-meta.xml").write_text(
+            '<?xml version="1.0" encoding="UTF-8"?>\n<MktDataTranObject xmlns="http://soap.sforce.com/2006/04/metadata">\n'
+            f"    <masterLabel>Orders</masterLabel>\n    <mktDataTranFields>\n        <fullName>Total</fullName>\n"
+            f"        <masterLabel>{label}</masterLabel>\n    </mktDataTranFields>\n</MktDataTranObject>\n")
+        (root / "sfdx-project.json").write_text('{"packageDirectories": [{"path": "force-app", "default": true}]}')
+
+    write(tmp_path / "a", "Total")
+    write(tmp_path / "b", "Order total")
+    convert(tmp_path / "a", "mdapi", tmp_path / "mdapi", tmp_path / "a", force=False)
+    manifest = (tmp_path / "mdapi" / "package.xml").read_text()
+    assert "<name>MktDataTranObject</name>" in manifest and "MktDataTranField" not in manifest
+    rows = compare(str(tmp_path / "b"), str(tmp_path / "a")).rows
+    assert [(r.selector, r.status, [c.path for c in r.changes]) for r in rows] == [
+        ("MktDataTranObject:Orders", "changed", ["mktDataTranFields.masterLabel"])]
+
+
 def test_zip_source_converts_like_its_folder(realdata: Path, tmp_path: Path) -> None:
     project = realdata / "sdr-snapshots" / "workflow"
     archive = shutil.make_archive(str(tmp_path / "retrieve"), "zip", project / "originalMdapi")
