@@ -328,6 +328,9 @@ class _SourceFolder:
                 return _Rule(_BUNDLE_FILE, t, full_name, False, root, xml_prefix=below[depth - 1] + ".")
             return _Rule(_CONSTANT, t, full_name, False, root)
         if t.strategy in MIXED_STRATEGIES:
+            if t.folder_type and is_meta and suffix == self.registry.get(t.folder_type).suffix:
+                # documents/Docs.documentFolder-meta.xml: the folder's own file, not a document
+                return _Rule(_BASE, self.registry.get(t.folder_type), "".join(part + "/" for part in below), True, root)
             folder = below[:1] if t.in_folder and depth_below > 1 else []
             prefix = folder[0] + "/" if folder else ""
             rest = below[len(folder):]

@@ -154,6 +154,27 @@ def test_children_salesforces_converter_cannot_name_are_their_parents_content(tm
         ("MktDataTranObject:Orders", "changed", ["mktDataTranFields.masterLabel"])]
 
 
+def test_a_document_folders_own_file_in_source_format_is_the_folder(tmp_path: Path) -> None:
+    """``documents/Docs.documentFolder-meta.xml`` is the DocumentFolder Docs, not a document: it converts to
+    ``documents/Docs-meta.xml`` as SDR 13.7 converted it (seen with the peer), and package.xml lists the
+    folder under Document as a retrieve does."""
+    folder = tmp_path / "force-app" / "main" / "default" / "documents"
+    (folder / "Docs").mkdir(parents=True)
+    head = '<?xml version="1.0" encoding="UTF-8"?>\n'
+    (folder / "Docs.documentFolder-meta.xml").write_text(
+        f'{head}<DocumentFolder xmlns="http://soap.sforce.com/2006/04/metadata">\n    <name>Docs</name>\n</DocumentFolder>\n')
+    (folder / "Docs" / "logo.png").write_bytes(b"PNG")
+    (folder / "Docs" / "logo.document-meta.xml").write_text(
+        f'{head}<Document xmlns="http://soap.sforce.com/2006/04/metadata">\n    <name>logo</name>\n</Document>\n')
+    (tmp_path / "sfdx-project.json").write_text('{"packageDirectories": [{"path": "force-app", "default": true}]}')
+    convert(tmp_path / "force-app", "mdapi", tmp_path / "mdapi", tmp_path, force=False)
+    written = sorted(p.relative_to(tmp_path / "mdapi").as_posix() for p in (tmp_path / "mdapi").rglob("*") if p.is_file())
+    assert written == ["documents/Docs-meta.xml", "documents/Docs/logo.png", "documents/Docs/logo.png-meta.xml",
+                       "package.xml"]
+    assert "<members>Docs</members>\n        <members>Docs/logo</members>\n        <name>Document</name>" in \
+        (tmp_path / "mdapi" / "package.xml").read_text()
+
+
 def test_zip_source_converts_like_its_folder(realdata: Path, tmp_path: Path) -> None:
     project = realdata / "sdr-snapshots" / "workflow"
     archive = shutil.make_archive(str(tmp_path / "retrieve"), "zip", project / "originalMdapi")
