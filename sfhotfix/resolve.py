@@ -247,6 +247,7 @@ class _MdapiFolder:
         self.dirs = [] if self.outside or not below else below.split("/")
         self.candidates = registry.by_directory(self.dirs[0]) if self.dirs else []
         self.folder_prefix = "".join(part + "/" for part in self.dirs[1:])
+        self.registry = registry
 
     def rule(self, suffix: str | None, is_meta: bool) -> _Rule | None | tuple:
         dirs, candidates, root = self.dirs, self.candidates, self.root
@@ -264,6 +265,9 @@ class _MdapiFolder:
         if bundle is not None and len(dirs) > 1:
             return _Rule(_BUNDLE_FILE, bundle, dirs[1], False, root, xml_prefix=dirs[1] + ".")
         t = next((t for t in candidates if suffix is not None and t.suffix == suffix and not t.alias_for), None)
+        nested = _nested(self.registry, dirs, suffix) if t is None and len(dirs) == 3 else None
+        if nested is not None:  # territory2Models/M1/rules/R1.territory2Rule: Territory2Rule M1.R1
+            return _Rule(_BASE, nested, dirs[1] + ".", True, root)
         if t is None:
             mixed = next((c for c in candidates if c.strategy in MIXED_STRATEGIES), None)
             if mixed is None:
@@ -312,6 +316,9 @@ class _SourceFolder:
         prefix = ""
         if (t.in_folder or t.folder_content_type) and type_index >= 0:
             prefix = "".join(part + "/" for part in dirs[type_index + 1:])
+        elif type_index >= 2 and _nested(self.registry, dirs[type_index - 2:type_index + 1], suffix) is t:
+            # territory2Models/M1/territories/T1.territory2-meta.xml: Territory2 M1.T1, the package root above
+            prefix, root = dirs[type_index - 1] + ".", "/".join(dirs[:type_index - 2])
         return _Rule(_BASE, t, prefix, is_meta or not t.has_content_file, root)
 
     def _strict_rule(self, suffix: str | None, is_meta: bool) -> _Rule | None:
@@ -351,6 +358,16 @@ class _SourceFolder:
         elif suffix == t.suffix:  # a type whose suffix another shares: sites/E_Bikes.site-meta.xml is a CustomSite,
             return _Rule(_BASE, t, "", is_meta or not t.has_content_file, root)  # though .site alone names SiteDotCom
         return None
+
+
+def _nested(registry: Registry, dirs: list[str], suffix: str | None) -> MetadataType | None:
+    """The type of a file in ``<folder type's directory>/<folder>/<its directory>`` (``dirs``), named
+    ``<folder>.<name>``: Salesforce's converter nests territories and territory rules so in their model's
+    folder (a type with a folderType that is not its own and is not in folders)."""
+    t = registry.by_suffix(suffix) if suffix else None
+    if t is None or not t.folder_type or t.folder_type == t.name or t.in_folder or dirs[2] != t.directory_name:
+        return None
+    return t if registry.get(t.folder_type).directory_name == dirs[0] else None
 
 
 def _attach_decomposed_children(collector: _Collector) -> list[Component]:

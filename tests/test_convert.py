@@ -175,6 +175,37 @@ def test_a_document_folders_own_file_in_source_format_is_the_folder(tmp_path: Pa
         (tmp_path / "mdapi" / "package.xml").read_text()
 
 
+def test_territories_and_their_rules_live_in_their_models_folder(tmp_path: Path) -> None:
+    """``territory2Models/M1/territories/T1.territory2`` is Territory2 M1.T1 and ``…/rules/R1.territory2Rule``
+    Territory2Rule M1.R1, in both formats (they were files no type claimed, and converting flattened the
+    model's folder); the conversion both ways is the one SDR 13.7 wrote (seen with the peer), and the source
+    tree compares identical to the metadata-API one."""
+    from sfhotfix.compare import compare
+    from sfhotfix.sources import open_source
+
+    head = '<?xml version="1.0" encoding="UTF-8"?>\n<{0} xmlns="http://soap.sforce.com/2006/04/metadata">\n'
+    files = {"territory2Models/M1/M1.territory2Model": ("Territory2Model", "    <name>M1</name>\n"),
+             "territory2Models/M1/territories/T1.territory2": ("Territory2", "    <name>T1</name>\n"),
+             "territory2Models/M1/rules/R1.territory2Rule": ("Territory2Rule", "    <name>R1</name>\n")}
+    for path, (root, body) in files.items():
+        (tmp_path / "src" / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "src" / path).write_text(head.format(root) + body + f"</{root}>\n")
+    (tmp_path / "sfdx-project.json").write_text('{"packageDirectories": [{"path": "force-app", "default": true}]}')
+    convert(tmp_path / "src", "source", tmp_path / "force-app", tmp_path, force=False)
+    below = tmp_path / "force-app" / "main" / "default"
+    assert sorted(p.relative_to(below).as_posix() for p in below.rglob("*") if p.is_file()) == sorted(
+        path + "-meta.xml" for path in files)
+    expected = ["Territory2:M1.T1", "Territory2Model:M1", "Territory2Rule:M1.R1"]
+    for tree in (tmp_path / "src", tmp_path):
+        resolved = open_source(tree).resolved
+        assert sorted(c.selector for c in resolved.components) == expected and resolved.unknown == []
+    convert(tmp_path / "force-app", "mdapi", tmp_path / "back", tmp_path, force=False)
+    assert sorted(p.relative_to(tmp_path / "back").as_posix() for p in (tmp_path / "back").rglob("*")
+                  if p.is_file()) == sorted([*files, "package.xml"])
+    summary = compare(str(tmp_path), str(tmp_path / "src")).as_json()["summary"]
+    assert summary == {"new": 0, "changed": 0, "deleted": 0, "identical": 3}
+
+
 def test_zip_source_converts_like_its_folder(realdata: Path, tmp_path: Path) -> None:
     project = realdata / "sdr-snapshots" / "workflow"
     archive = shutil.make_archive(str(tmp_path / "retrieve"), "zip", project / "originalMdapi")

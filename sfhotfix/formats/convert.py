@@ -56,6 +56,8 @@ def _type_relative(path: str, t: MetadataType) -> str:
     for index in range(len(parts) - 2, -1, -1):
         if parts[index] == t.directory_name:
             rel = parts[index:]
+            if t.folder_type and not t.in_folder:  # a territory model's folder, and the territories and rules in it
+                return "/".join(parts[index - 2:] if t.folder_type != t.name and index >= 2 else rel)
             if not (t.in_folder or t.folder_content_type or t.strategy in ("bundle", "digitalExperience", "uiBundle", "mixedContent", "staticResource")):
                 rel = [rel[0], rel[-1]]  # non-folder types are flat in metadata-API format
             return "/".join(rel)
