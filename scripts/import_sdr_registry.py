@@ -54,6 +54,8 @@ def child_entry(child: dict) -> dict:
             entry[field] = child[field]
     if child.get("strategies"):
         entry["conversion"] = child["strategies"]
+        if strategy_of(child) != "singleFile":  # a site's content (DigitalExperience) is stored as its site is
+            entry["strategy"] = strategy_of(child)
     return entry
 
 

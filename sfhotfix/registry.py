@@ -138,8 +138,11 @@ class Registry:
         for suffix, owner in shared_suffix_owners.items():
             if owner in self.types:
                 self._by_suffix[suffix] = self.types[owner]
+        # a site's folder (digitalExperiences) decides as a strict one does: Salesforce's resolver reads every
+        # file below it as part of the site, as its last attempt
         self.strict_directories: dict[str, MetadataType] = {
-            t.directory_name: t for t in self.types.values() if t.strict_directory and not t.is_child
+            t.directory_name: t for t in self.types.values()
+            if (t.strict_directory or t.strategy == "digitalExperience") and not t.is_child
         }
         self._by_directory: dict[str, list[MetadataType]] = {}
         for t in self.types.values():

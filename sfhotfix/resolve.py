@@ -262,6 +262,8 @@ class _MdapiFolder:
         if is_meta and suffix is None and folder_type is not None:
             return _Rule(_BASE, folder_type, self.folder_prefix, True, root)
         bundle = next((t for t in candidates if t.strategy in BUNDLE_STRATEGIES), None)
+        if bundle is not None and bundle.strategy == "digitalExperience":
+            return _site_rule(self.registry, bundle, dirs[1:], root)
         if bundle is not None and len(dirs) > 1:
             return _Rule(_BUNDLE_FILE, bundle, dirs[1], False, root, xml_prefix=dirs[1] + ".")
         t = next((t for t in candidates if suffix is not None and t.suffix == suffix and not t.alias_for), None)
@@ -326,13 +328,14 @@ class _SourceFolder:
         assert self.strict is not None
         t, below, root = self.strict
         depth_below = len(below) + 1  # with the file's own name
+        if t.strategy == "digitalExperience":
+            return _site_rule(self.registry, t, below, root)
         if t.strategy in BUNDLE_STRATEGIES:
             if depth_below < 2:
                 return None
-            depth = 2 if t.strategy == "digitalExperience" and depth_below > 2 else 1
-            full_name = "/".join(below[:depth])
-            if depth_below == depth + 1:  # directly in the bundle's folder: maybe its metadata file
-                return _Rule(_BUNDLE_FILE, t, full_name, False, root, xml_prefix=below[depth - 1] + ".")
+            full_name = below[0]
+            if depth_below == 2:  # directly in the bundle's folder: maybe its metadata file
+                return _Rule(_BUNDLE_FILE, t, full_name, False, root, xml_prefix=below[0] + ".")
             return _Rule(_CONSTANT, t, full_name, False, root)
         if t.strategy in MIXED_STRATEGIES:
             if t.folder_type and is_meta and suffix == self.registry.get(t.folder_type).suffix:
@@ -358,6 +361,23 @@ class _SourceFolder:
         elif suffix == t.suffix:  # a type whose suffix another shares: sites/E_Bikes.site-meta.xml is a CustomSite,
             return _Rule(_BASE, t, "", is_meta or not t.has_content_file, root)  # though .site alone names SiteDotCom
         return None
+
+
+def _site_rule(registry: Registry, t: MetadataType, below: list[str], root: str) -> _Rule | None:
+    """A file of an Experience Cloud site (``digitalExperiences/site/Shop/…``, the same in both formats), as
+    Salesforce's converter reads it: ``Shop.digitalExperience-meta.xml`` in the site's folder is the bundle
+    ``site/Shop``; everything in ``<content type>/<content name>/`` (``_meta.json``, ``content.json``, a
+    mobile variant below) is the DigitalExperience ``site/Shop.sfdc_cms__view/home``, a child of the bundle
+    made of content files only. ``below`` are the folders below ``digitalExperiences``."""
+    if len(below) < 2:
+        return None
+    bundle = f"{below[0]}/{below[1]}"
+    if len(below) < 4:  # the site's own folder (its metadata file), or a file no content folder holds
+        return _Rule(_BUNDLE_FILE, t, bundle, False, root, xml_prefix=below[1] + ".")
+    child = next(iter(registry.children_of(t)), None)
+    if child is None:
+        return None
+    return _Rule(_CONSTANT, child, f"{bundle}.{below[2]}/{below[3]}", False, root, (t, bundle))
 
 
 def _nested(registry: Registry, dirs: list[str], suffix: str | None) -> MetadataType | None:

@@ -397,6 +397,40 @@ def test_labels_kept_in_two_package_directories_are_edited_where_they_are(tmp_pa
     assert "Invoice_Paid_Thanks" not in git(repo, "show", f"labels:{default}")
 
 
+def test_an_experience_cloud_sites_content_is_committed_view_by_view(tmp_path: Path) -> None:
+    """From a retrieve (metadata-API format) into a source repository: a changed view with a new mobile variant,
+    and a new view, each a DigitalExperience row of its own; the commit writes those files only, and the branch
+    then compares identical to the retrieve."""
+    from test_convert import write_site
+
+    content = tmp_path / "production"
+    shutil.copytree(EXAMPLES / "production", content)
+    write_site(content / "force-app" / "main" / "default")
+    repo, _ = make_repo(tmp_path, content)
+    retrieve = tmp_path / "retrieve"
+    write_site(retrieve)
+    (retrieve / "package.xml").write_text('<?xml version="1.0" encoding="UTF-8"?>\n<Package xmlns="http://soap.'
+                                          'sforce.com/2006/04/metadata">\n    <version>63.0</version>\n</Package>\n')
+    views = retrieve / "digitalExperiences" / "site" / "Shop1" / "sfdc_cms__view"
+    (views / "home" / "content.json").write_text('{"type":"sfdc_cms__view","title":"Home v2","contentBody":{}}\n')
+    (views / "home" / "mobile").mkdir()
+    (views / "home" / "mobile" / "mobile.json").write_text('{"mobile":true}\n')
+    (views / "about").mkdir()
+    (views / "about" / "_meta.json").write_text('{"apiName":"about","type":"sfdc_cms__view","path":"views"}\n')
+    rows = {r.selector: r.status for r in compare(str(retrieve), "git:main", repo=repo).rows
+            if r.status != "identical" and r.type.startswith("Digital")}  # the retrieve holds the site alone
+    assert rows == {"DigitalExperience:site/Shop1.sfdc_cms__view/home": "changed",
+                    "DigitalExperience:site/Shop1.sfdc_cms__view/about": "new"}
+    code, _, err = run("commit", "--repo", str(repo), "--source", str(retrieve), "--base", "main", "--branch", "site",
+                       "-m", "site", *(arg for selector in rows for arg in ("--select", selector)))
+    assert code == 0, err
+    site = "force-app/main/default/digitalExperiences/site/Shop1/sfdc_cms__view"
+    assert sorted(git(repo, "diff", "--name-only", "main", "site").split()) == [
+        f"{site}/about/_meta.json", f"{site}/home/content.json", f"{site}/home/mobile/mobile.json"]
+    after = [r for r in compare(str(retrieve), "git:site", repo=repo).rows if r.type.startswith("Digital")]
+    assert {r.status for r in after} == {"identical"} and len(after) == 4
+
+
 def test_bundles_and_a_folder_static_resource_are_committed_file_by_file(tmp_path: Path) -> None:
     """An LWC bundle changed (a file edited, one added, one removed), one new, one deleted, and a static resource
     kept as a folder with a file added: committing every row makes the branch's files the sandbox's."""

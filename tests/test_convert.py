@@ -206,6 +206,52 @@ def test_territories_and_their_rules_live_in_their_models_folder(tmp_path: Path)
     assert summary == {"new": 0, "changed": 0, "deleted": 0, "identical": 3}
 
 
+SITE = {
+    "Shop1.digitalExperience-meta.xml": '<?xml version="1.0" encoding="UTF-8"?>\n<DigitalExperienceBundle xmlns='
+                                        '"http://soap.sforce.com/2006/04/metadata">\n    <label>Shop1</label>\n'
+                                        "</DigitalExperienceBundle>\n",
+    "sfdc_cms__view/home/_meta.json": '{"apiName":"home","type":"sfdc_cms__view","path":"views"}\n',
+    "sfdc_cms__view/home/content.json": '{"type":"sfdc_cms__view","title":"Home","contentBody":{}}\n',
+    "sfdc_cms__route/Home/_meta.json": '{"apiName":"Home","type":"sfdc_cms__route","path":"routes"}\n',
+    "sfdc_cms__route/Home/content.json": '{"type":"sfdc_cms__route","title":"Home"}\n',
+}
+
+
+def write_site(folder: Path) -> None:
+    """An Experience Cloud (LWR) site as ``folder``/digitalExperiences/site/Shop1, the same in both formats."""
+    for name, text in SITE.items():
+        path = folder / "digitalExperiences" / "site" / "Shop1" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def test_an_experience_cloud_site_is_a_bundle_with_its_content_as_children(tmp_path: Path) -> None:
+    """A site's files were files no type claimed in source format (and one bundle named ``site`` in metadata-API
+    format): the site is DigitalExperienceBundle site/Shop1 and each content folder a DigitalExperience of it,
+    and both conversions copy them and list them as SDR 13.7 did (seen with the peer)."""
+    from sfhotfix.sources import open_source
+
+    write_site(tmp_path / "force-app" / "main" / "default")
+    (tmp_path / "sfdx-project.json").write_text('{"packageDirectories": [{"path": "force-app", "default": true}]}')
+    resolved = open_source(tmp_path).resolved
+    assert resolved.unknown == []
+    assert [(c.selector, c.parent and c.parent.selector, len(c.files)) for c in resolved.all_components()] == [
+        ("DigitalExperienceBundle:site/Shop1", None, 1),
+        ("DigitalExperience:site/Shop1.sfdc_cms__route/Home", "DigitalExperienceBundle:site/Shop1", 2),
+        ("DigitalExperience:site/Shop1.sfdc_cms__view/home", "DigitalExperienceBundle:site/Shop1", 2)]
+    convert(tmp_path / "force-app", "mdapi", tmp_path / "mdapi", tmp_path, force=False)
+    site = tmp_path / "mdapi" / "digitalExperiences" / "site" / "Shop1"
+    assert {p.relative_to(site).as_posix(): p.read_text() for p in site.rglob("*") if p.is_file()} == SITE
+    assert ("<members>site/Shop1.sfdc_cms__route/Home</members>\n        <members>site/Shop1.sfdc_cms__view/home"
+            "</members>\n        <name>DigitalExperience</name>\n    </types>\n    <types>\n        <members>site/Shop1"
+            "</members>\n        <name>DigitalExperienceBundle</name>") in (tmp_path / "mdapi" / "package.xml").read_text()
+    assert [c.selector for c in open_source(tmp_path / "mdapi").resolved.all_components()] == [
+        c.selector for c in resolved.all_components()]
+    convert(tmp_path / "mdapi", "source", tmp_path / "back", tmp_path, force=False)
+    back = tmp_path / "back" / "main" / "default" / "digitalExperiences" / "site" / "Shop1"
+    assert {p.relative_to(back).as_posix(): p.read_text() for p in back.rglob("*") if p.is_file()} == SITE
+
+
 def test_zip_source_converts_like_its_folder(realdata: Path, tmp_path: Path) -> None:
     project = realdata / "sdr-snapshots" / "workflow"
     archive = shutil.make_archive(str(tmp_path / "retrieve"), "zip", project / "originalMdapi")

@@ -154,10 +154,10 @@ class Applier:
     @staticmethod
     def _new_content_path(t: Unit, name: str) -> str:
         anchor = t.component.xml if t.component and t.component.xml else t.files[0]
-        folder = str(PurePosixPath(anchor).parent)
         if t.type and t.type.strategy in ("bundle", "digitalExperience", "uiBundle"):
-            return f"{folder}/{name}"
-        return f"{folder}/{PurePosixPath(name).name}"
+            assert t.component is not None  # the folder its content names are relative to
+            return f"{anchor[: -len(content_name(t.component, anchor))].rstrip('/')}/{name}"
+        return f"{PurePosixPath(anchor).parent}/{PurePosixPath(name).name}"
 
     def _apply_deleted(self, row: Row) -> None:
         t = self.base_unit((row.type, row.full_name))
@@ -191,7 +191,7 @@ class Applier:
 
     def _lives_in_parent_file(self, t: MetadataType) -> bool:
         """Whether a child type's components sit inside the parent's file in this repository."""
-        if t.parent is None:
+        if t.parent is None or t.strategy == "digitalExperience":  # a site's content has files of its own
             return False
         parent = self.source.registry.get(t.parent)
         return self.layout.format == "mdapi" or parent.strategy != "decomposed"
@@ -233,6 +233,9 @@ class Applier:
         if component.parent is None:
             return out if self.layout.format == "mdapi" or not component.type.children else {
                 p: d for p, d in out.items() if _is_parent_file(p, component)}
+        if component.xml is None and component.content:  # a site's content (DigitalExperience): its own files
+            own = {_relative_to_package(p, whole, self.layout.format) for p in component.files}
+            return {p: d for p, d in out.items() if p in own}
         wanted = _child_file_name(component)
         return {p: d for p, d in out.items() if p.endswith("/" + wanted)}
 

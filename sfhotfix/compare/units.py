@@ -147,7 +147,7 @@ def _component_units(component: Component, files: _Files, registry: Registry) ->
     xml_path = component.xml
     content = {content_name(component, p): (lambda p=p: files.data(p)) for p in component.content}
     skip = frozenset(c.xml_element or c.directory_name for c in registry.children_of(t))
-    in_file = [c for c in component.children if c.xml is None]
+    in_file = [c for c in component.children if c.xml is None and not c.content]
     signature = tuple(files.fingerprint(p) for p in component.files)
     load = (lambda p=xml_path: files.root(p)) if xml_path else (lambda: None)
     parent = Unit(t.name, component.full_name, t, None, signature, load, content, skip, component.files, component)
@@ -162,6 +162,11 @@ def _component_units(component: Component, files: _Files, registry: Registry) ->
             units.append(Unit(child.type.name, child.full_name, child.type, component.key,
                               (files.fingerprint(child_path),), lambda p=child_path: files.root(p),
                               files=[child_path], component=child))
+        elif child.content:  # a site's content (DigitalExperience): its files, no metadata XML
+            units.append(Unit(child.type.name, child.full_name, child.type, component.key,
+                              tuple(files.fingerprint(p) for p in child.content), lambda: None,
+                              {content_name(child, p): (lambda p=p: files.data(p)) for p in child.content},
+                              files=list(child.content), component=child))
     return units
 
 
@@ -192,7 +197,10 @@ def content_name(component: Component, path: str) -> str:
     directory = component.type.directory_name
     if directory in parts:
         below = parts[len(parts) - 1 - parts[::-1].index(directory) + 1:]
-        if component.type.strategy in ("bundle", "digitalExperience", "uiBundle") and len(below) > 1:
+        if component.type.strategy == "digitalExperience":  # below the site's folder, or its content's
+            depth = 4 if component.parent is not None else 2
+            return "/".join(below[depth:]) if len(below) > depth else below[-1]
+        if component.type.strategy in ("bundle", "uiBundle") and len(below) > 1:
             return "/".join(below[1:])
         return "/".join(below)
     return parts[-1]
