@@ -312,6 +312,21 @@ def test_print_component_diff_new_component_is_all_plus():
     assert "last changed by Sam Dev on 2024-05-03" in out
 
 
+def test_print_component_diff_shows_every_changed_file_of_a_bundle():
+    """A bundle (an LWC, a site's view) whose second file changed printed "modified card.js: (none) → (none)":
+    the texts hold its first file only. Each content file's line diff is printed."""
+    row = {"selector": "LightningComponentBundle:card", "status": "changed", "sourceText": "<template/>\n",
+           "targetText": "<template/>\n", "changes": [
+               {"path": "card.js", "kind": "modified", "source": None, "target": None,
+                "diff": "--- target/card.js\n+++ source/card.js\n@@ -1 +1 @@\n-let a = 1;\n+let a = 2;\n"},
+               {"path": "apiVersion", "kind": "modified", "source": "63.0", "target": "62.0"}]}
+    console = _console()
+    print_component_diff(row, console)
+    assert console.export_text().splitlines() == [
+        "LightningComponentBundle:card  changed", "--- target/card.js", "+++ source/card.js", "@@ -1 +1 @@",
+        "-let a = 1;", "+let a = 2;", "modified  apiVersion: 62.0 → 63.0"]
+
+
 def test_print_component_diff_lists_changes_without_texts():
     row = next(r for r in make_report()["components"] if r["selector"] == "Profile:Admin")
     console = _console()

@@ -158,6 +158,10 @@ def _print_changes(row: dict, console: Console) -> None:
         return
     width = max(len(str(c.get("kind") or "")) for c in changes)
     for change in changes:
+        diff = change.get("diff")
+        if isinstance(diff, str) and diff:  # a content file's line diff (an Apex class, a bundle's file)
+            _print_diff_lines(diff.splitlines(), console)
+            continue
         kind = str(change.get("kind") or "")
         line = Text()
         line.append(kind.ljust(width), style=KIND_STYLES.get(kind, ""))
@@ -191,13 +195,18 @@ def print_component_diff(row: dict, console: Console, *, source_label: str = "so
         console.print(Text(f"last changed {who}", style="dim"), highlight=False)
 
     lines: list[str] = []
-    if has_texts(row):
+    content_diffs = any(isinstance(c, dict) and c.get("diff") for c in row.get("changes") or [])
+    if has_texts(row) and not content_diffs:  # a file of several (a bundle's) would show the first file only
         selector = str(row.get("selector") or row.get("fullName") or "")
         lines = unified_diff(row.get("targetText"), row.get("sourceText"),
                              target_label=f"{target_label}: {selector}", source_label=f"{source_label}: {selector}")
     if not lines:
         _print_changes(row, console)
         return
+    _print_diff_lines(lines, console)
+
+
+def _print_diff_lines(lines: list[str], console: Console) -> None:
     for line in lines:
         if line.startswith(("---", "+++")):
             style = "bold"
