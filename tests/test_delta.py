@@ -116,6 +116,24 @@ def sgd(mode: str, request: object) -> object:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def test_a_sites_view_is_deployed_and_deleted_as_its_site(tmp_path: Path) -> None:
+    """A changed or new view of an Experience Cloud site, or a deleted one, lists the site's bundle and deletes
+    nothing, as sfdx-git-delta 6.31 listed them (seen with the peer: its InBundle handler names the site)."""
+    from test_convert import SITE
+
+    site = "force-app/main/default/digitalExperiences/site/Shop1"
+    repo = new_repo(tmp_path)
+    commit_tree(repo, {f"{site}/{name}": text for name, text in SITE.items()}, "site")
+    commit_tree(repo, {f"{site}/sfdc_cms__view/home/content.json": '{"title":"Home v2"}\n',
+                       f"{site}/sfdc_cms__view/about/_meta.json": '{"apiName":"about"}\n'}, "views")
+    commit_tree(repo, {f"{site}/sfdc_cms__view/about/_meta.json": None}, "about removed")
+    for rev_from, rev_to in (("HEAD~2", "HEAD~1"), ("HEAD~1", "HEAD")):
+        out = tmp_path / f"out-{rev_to}"
+        delta(repo, out, rev_from=rev_from, rev_to=rev_to)
+        assert manifest_members(out / "package" / "package.xml") == {"DigitalExperienceBundle": ["site/Shop1"]}
+        assert manifest_members(out / "destructiveChanges" / "destructiveChanges.xml") == {}
+
+
 # ---------------------------------------------------------------------------------------------- the sgd fixtures
 
 

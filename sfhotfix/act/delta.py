@@ -70,6 +70,7 @@ class DeltaFacts:
     parent_file_with: dict[str, str]
     children_files_with: dict[str, dict[str, str]]
     parent_listed_with: frozenset[str]
+    through_parent: frozenset[str]
     whole_when_decomposed: frozenset[str]
     never_destroyed: dict[str, str]
     warn_when_deleted: dict[str, str]
@@ -88,6 +89,7 @@ def load_facts() -> DeltaFacts:
         parent_file_with=_facts_section(data, "parentFileWith"),
         children_files_with=_facts_section(data, "childrenFilesWith"),
         parent_listed_with=frozenset(data.get("parentListedWith", ())),
+        through_parent=frozenset(_facts_section(data, "throughParent")),
         whole_when_decomposed=frozenset(_facts_section(data, "wholeWhenDecomposed")),
         never_destroyed=_facts_section(data, "neverDestroyed"),
         warn_when_deleted=_facts_section(data, "warnWhenDeleted"),
@@ -333,11 +335,17 @@ class Planner:
 
     # ---- rules
 
+    def _through_parent(self, unit: Unit) -> bool:
+        """A child with a file of its own that is deployed and deleted as its parent: one the Metadata API
+        cannot address alone, or one sgd names by its parent (a site's view: its bundle)."""
+        return unit.parent is not None and not unit.in_file and unit.type is not None and (
+            not unit.type.addressable or unit.type_name in self.facts.through_parent)
+
     def _child_touches_parent(self, key: tuple[str, str], status: str) -> None:
         """Note the in-file parents whose unaddressable child changed: they are written even when their own
         pruned file is empty (sgd: a field translation is not deployable without its object translation)."""
         unit = self._unit(key)
-        if unit is not None and _unaddressable_child(unit) and unit.parent in self.to_units \
+        if unit is not None and self._through_parent(unit) and unit.parent in self.to_units \
                 and self.to_units[unit.parent].type_name in self.facts.pruned_files:
             self._touched.add(unit.parent)
 
@@ -387,7 +395,7 @@ class Planner:
     def _deploy_decomposed_child(self, unit: Unit) -> None:
         """A child with a file of its own: listed (or its parent, when the child is not addressable) and written,
         with its parent's file where sgd writes it."""
-        if _unaddressable_child(unit):
+        if self._through_parent(unit):
             self._redeploy_parent(unit)
         else:
             self._list(self.delta.package, unit)
@@ -406,8 +414,8 @@ class Planner:
         """A deleted component or child goes to destructiveChanges.xml, except what sgd never deletes."""
         if unit.type is None:
             return
-        if _unaddressable_child(unit):
-            self._redeploy_parent(unit)  # the Metadata API cannot delete it alone
+        if self._through_parent(unit):
+            self._redeploy_parent(unit)  # the Metadata API cannot delete it alone, or sgd names its parent
             return
         if unit.parent is None and self.facts.pruned_files.get(unit.type_name) in ("container", "children"):
             return  # an in-file container is never deleted itself, only its children
@@ -599,11 +607,6 @@ class Planner:
         for path, data in contents.items():
             if marker.encode() in data and path not in self.delta.files and self.paths.writable(path):
                 self.delta.files[path] = data
-
-
-def _unaddressable_child(unit: Unit) -> bool:
-    """A child with a file of its own that the Metadata API cannot deploy or delete without its parent."""
-    return unit.parent is not None and not unit.in_file and unit.type is not None and not unit.type.addressable
 
 
 def _child(node: object, name: str) -> object:
