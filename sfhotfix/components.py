@@ -36,6 +36,11 @@ class Component:
         return ([self.xml] if self.xml else []) + self.content
 
     @property
+    def files_with_children(self) -> list[str]:
+        """Its files and its children's (a decomposed object's fields, a site's content)."""
+        return [*self.files, *(path for child in self.children for path in child.files)]
+
+    @property
     def selector(self) -> str:
         return f"{self.type.name}:{self.full_name}"
 

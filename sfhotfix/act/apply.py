@@ -202,15 +202,17 @@ class Applier:
         if parent is None or parent.component is None or parent.component.xml is None:
             raise UsageError(f"{s.type_name}:{s.full_name}: its parent {s.parent[0]}:{s.parent[1]} is not on the "
                              f"base branch; select the parent too")
-        root = self.document(self.repo_path(self._file_for_new_entry(parent, parent.component.xml))).root
+        root = self.document(self.repo_path(self._file_for_new_entry(parent))).root
         element = s.type.xml_element or s.type.directory_name
         key = s.type.unique_id_elements()[:1]
         order = [etree.QName(c).localname for c in root if isinstance(c.tag, str)]
         insert_entry(root, element, s.xml, key, order)
 
-    def _file_for_new_entry(self, parent: Unit, first: str) -> str:
+    def _file_for_new_entry(self, parent: Unit) -> str:
         """The parent's file a new entry goes into: its own, or for custom labels kept in a file per package
         directory, the default package directory's, where the converter puts a new label."""
+        assert parent.component is not None and parent.component.xml is not None
+        first = parent.component.xml
         name, default = first.rsplit("/", 1)[-1], f"{self.layout.default_directory}/".lstrip("/")
         return next((p for p in parent.files if p.endswith(f"/{name}") and self.repo_path(p).startswith(default)),
                     first)
@@ -223,7 +225,7 @@ class Applier:
         resolved = ResolvedTree(self.source.resolved.format, [whole])
         tree = self.source.tree
         if self.source.resolved.format == self.layout.format:
-            out = {_relative_to_package(p, whole, self.layout.format): tree.read(p) for p in _all_files(whole)}
+            out = {_relative_to_package(p, whole, self.layout.format): tree.read(p) for p in whole.files_with_children}
         elif self.layout.format == "source":
             output = to_source(resolved, tree, self.source.registry)
             out = {name: output.data(name) for name in output.files}
@@ -321,10 +323,6 @@ def _find_child(root: etree._Element, t: Unit) -> etree._Element | None:
     key_elements = t.type.unique_id_elements()
     return next((el for el in root if isinstance(el.tag, str) and local(el) == element
                  and child_name(el, key_elements) == name), None)
-
-
-def _all_files(component: Component) -> list[str]:
-    return [*component.files, *(p for c in component.children for p in c.files)]
 
 
 def _relative_to_package(path: str, component: Component, fmt: str) -> str:

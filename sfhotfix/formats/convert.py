@@ -50,11 +50,6 @@ class Output:
         return value.read_bytes() if isinstance(value, Path) else value
 
 
-def _with_children(component: Component) -> list[str]:
-    """Its files and its children's: a site's content (DigitalExperience) is copied as the site is."""
-    return [*component.files, *(path for child in component.children for path in child.files)]
-
-
 def _type_relative(path: str, t: MetadataType) -> str:
     """The part of ``path`` from the type's directory on: ``force-app/main/default/classes/A.cls`` → ``classes/A.cls``."""
     parts = path.split("/")
@@ -108,7 +103,7 @@ def _component_to_source(component: Component, tree: FileTree, registry: Registr
         stem = component.xml[: -len(META_SUFFIX)]
         out.copy(below(f"{stem}.{t.suffix}{META_SUFFIX}"), tree, component.xml)
     elif t.has_content_file or t.strategy in ("bundle", "digitalExperience", "uiBundle", "mixedContent"):
-        for path in _with_children(component):
+        for path in component.files_with_children:  # a site's content is copied as the site is
             out.copy(below(path), tree, path)
     else:
         for path in component.files:
@@ -244,7 +239,7 @@ def _component_to_mdapi(component: Component, tree: FileTree, out: Output) -> No
             folder = _type_relative(component.xml, t).rsplit("/", 1)[0]
             out.copy(f"{folder}/{content_name}{META_SUFFIX}", tree, component.xml)
     elif t.has_content_file or t.strategy in ("bundle", "digitalExperience", "uiBundle", "mixedContent"):
-        for path in _with_children(component):
+        for path in component.files_with_children:  # a site's content is copied as the site is
             out.copy(_type_relative(path, t), tree, path)
     else:
         for path in component.files:
