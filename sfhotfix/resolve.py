@@ -46,13 +46,11 @@ def detect_format(files: list[str], registry: Registry) -> str:
 class _Collector:
     """Gathers files into components keyed by (type, fullName), keeping first-seen order.
 
-    Where a component's metadata file is found twice (in two package directories), Salesforce's converter
-    decides, and so does this: custom labels (``nonDecomposed``), kept in a file per package directory, get
-    one component per file, each with the labels inside it; a decomposed parent (``objects/Account``) takes
-    its children from every directory and its own content from the first directory's file (``packages``, the
-    package directories in the project's order), the others passed over as the converter passes over them;
-    any other component (one class in two package directories) is refused, where the converter would quietly
-    deploy whichever file it read last.
+    A component's metadata file found twice (in two package directories) is read as :func:`second_file` says:
+    custom labels get one component per file, each with the labels inside it; a decomposed parent
+    (``objects/Account``) takes its children from every directory and its own content from the file of the
+    first directory in ``packages`` (the project's order); any other (one class in two package directories) is
+    refused, where the converter would quietly deploy whichever file it read last.
     """
 
     def __init__(self, label: str = "", packages: tuple[str, ...] = ()) -> None:
@@ -73,10 +71,10 @@ class _Collector:
             component.content.append(path)
         elif component.xml is None:
             component.xml = path
-        elif t.transformer == "nonDecomposed":
+        elif second_file(t) == SPLIT:
             component = self.components[(t.name, full_name, path)] = Component(t, full_name, path,
                                                                              package_root=package_root)
-        elif t.strategy != "decomposed":
+        elif second_file(t) == REFUSED:
             raise in_two_files(t, full_name, self.label, component.xml, path)
         elif self._package(path) < self._package(component.xml):
             component.xml = path
@@ -85,6 +83,18 @@ class _Collector:
     def _package(self, path: str) -> int:
         """The position of a path's package directory in the project."""
         return next((i for i, prefix in enumerate(self.packages) if path.startswith(prefix)), len(self.packages))
+
+
+SPLIT, PASSED_OVER, REFUSED = "split", "passed over", "refused"
+
+
+def second_file(t: MetadataType) -> str:
+    """What a component's metadata file found a second time is (in another package directory), as Salesforce's
+    converter reads it: custom labels are SPLIT across files; a decomposed parent's file is PASSED_OVER but for
+    the first package directory's; any other is REFUSED (see _Collector)."""
+    if t.transformer == "nonDecomposed":
+        return SPLIT
+    return PASSED_OVER if t.strategy == "decomposed" else REFUSED
 
 
 def in_two_files(t: MetadataType, full_name: str, label: str, first: str, second: str) -> UsageError:

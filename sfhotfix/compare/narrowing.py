@@ -54,7 +54,7 @@ class Placed:
     @classmethod
     def of(cls, files: list[str], setup: Setup, fmt: str, label: str = "") -> Placed:
         """``label`` names the tree in errors."""
-        from ..resolve import PathResolver, in_two_files
+        from ..resolve import REFUSED, SPLIT, PathResolver, in_two_files, second_file
 
         resolver = PathResolver(setup.registry, fmt, setup.root)
         place = resolver.place
@@ -83,12 +83,12 @@ class Placed:
                     top = tops[id(parent)] = (parent[0].name, parent[1])
                 register(top, path)
                 parents[key] = top
-            if is_xml and xml_of(key, path) != path:  # the same component's metadata in a second file (_Collector)
-                if t.transformer == "nonDecomposed":
-                    if key in in_file:
-                        in_file[key][0].append(path)
-                elif t.strategy != "decomposed":
+            if is_xml and xml_of(key, path) != path:  # the same component's metadata in a second file
+                second = second_file(t)
+                if second == REFUSED:
                     raise in_two_files(t, full_name, label, xml_files[key], path)
+                if second == SPLIT and key in in_file:
+                    in_file[key][0].append(path)
             elif parent is None and t.children and is_xml:
                 in_file[key] = ([path], t)
             register(key, path)
