@@ -204,6 +204,14 @@ def test_territories_and_their_rules_live_in_their_models_folder(tmp_path: Path)
                   if p.is_file()) == sorted([*files, "package.xml"])
     summary = compare(str(tmp_path), str(tmp_path / "src")).as_json()["summary"]
     assert summary == {"new": 0, "changed": 0, "deleted": 0, "identical": 3}
+    from click.testing import CliRunner
+
+    from sfhotfix.cli import main
+
+    for selector in expected:  # diff (and commit) read only the files a selector can live in: the model's folder
+        result = CliRunner().invoke(main, ["diff", "--source", str(tmp_path), "--target", str(tmp_path / "src"),
+                                           selector])
+        assert (result.exit_code, result.stdout.splitlines()[0]) == (0, f"{selector}  identical"), result.stderr
 
 
 SITE = {

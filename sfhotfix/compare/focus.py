@@ -29,7 +29,10 @@ def focus(selectors: list[str], registry: Registry,
             whole.add(top.directory_name)
         if top.in_folder or "/" in full_name:
             return None
-        names.add((top.directory_name, full_name))
+        if top.folder_type and top.folder_type != top.name:  # a territory lives in its model's folder (M1.T1)
+            names.add((registry.get(top.folder_type).directory_name, full_name.split(".", 1)[0]))
+        else:
+            names.add((top.directory_name, full_name))
         whole.update((also or {}).get(type_name, ()))
         # the warnings about missing fields look at the object a layout or a field permission names
         if type_name == "Layout":
